@@ -1,0 +1,1 @@
+"""Benchmarks behind `patrol bench`; heavy imports happen inside the commands."""

@@ -1,0 +1,34 @@
+"""The ``patrol`` command line (Click).
+
+Each command group lives in its own module; heavy imports (Scrapy, SQLAlchemy, the
+screening engine) happen inside the commands so that ``patrol --help`` stays instant.
+User errors are raised as :class:`patrol.errors.PatrolError`: one line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import click
+
+from patrol import __version__
+from patrol.cli import bench, crawl, db, demo, marketplaces, registry, rules
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="patrol")
+def cli() -> None:
+    """Listing Patrol: automated patrols of marketplaces for counterfeit listings."""
+
+
+cli.add_command(marketplaces.group)
+cli.add_command(rules.group)
+cli.add_command(db.group)
+cli.add_command(registry.group)
+cli.add_command(bench.group)
+cli.add_command(crawl.crawl_command)
+cli.add_command(demo.demo_command)
+
+
+def main() -> None:
+    cli(prog_name="patrol")

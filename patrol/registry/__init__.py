@@ -1,0 +1,1 @@
+"""The trademark and patent query system: records, importers and search."""
