@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-__all__ = ["Listing", "PageCapture"]
+__all__ = ["Listing", "ListingGone", "PageCapture"]
 
 
 @dataclass(slots=True)
@@ -54,3 +54,18 @@ class Listing:
     body_sha256: str | None = None
     evidence_path: str | None = None
     capture: PageCapture | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(slots=True)
+class ListingGone:
+    """A listing a patrol looked for and did not find (404/410, or "item removed" page).
+
+    Spiders yield it when they re-check a known listing URL (takedown follow-up) and the
+    marketplace says the listing no longer exists; the store pipeline marks it gone.
+    """
+
+    marketplace: str
+    listing_id: str
+    url: str
+    checked_at: datetime  # UTC
+    http_status: int | None = None
