@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from patrol.screening.verdict import Verdict
 
 __all__ = ["Listing", "ListingGone", "PageCapture"]
 
@@ -54,6 +58,7 @@ class Listing:
     body_sha256: str | None = None
     evidence_path: str | None = None
     capture: PageCapture | None = field(default=None, repr=False, compare=False)
+    verdict: Verdict | None = field(default=None, compare=False)  # set by ScreenPipeline
 
 
 @dataclass(slots=True)

@@ -1,13 +1,70 @@
 """Scrapy settings for Listing Patrol (``scrapy.cfg`` points here).
 
 Patrol-specific settings live under the ``PATROL_*`` namespace and are read once, in each
-component's ``from_crawler``, into a small typed config object.
+component's ``from_crawler``, into a small typed config object. Per-site politeness
+(concurrency, delay) and the browser switch come from the site profile and are applied by
+the spider (``spiders/marketplace.py``) before the crawler freezes its settings.
 """
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+
+def _module_exists(dotted_path: str) -> bool:
+    try:
+        return find_spec(dotted_path.rsplit(".", 1)[0]) is not None
+    except ImportError:
+        return False
+
 
 BOT_NAME = "listing-patrol"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-ROBOTSTXT_OBEY = True
-USER_AGENT = "ListingPatrol/0.1 (+https://github.com/listing-patrol/listing-patrol; IP-infringement patrol bot)"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# -- politeness ---------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+USER_AGENT = (
+    "ListingPatrol/0.1 (+https://github.com/listing-patrol/listing-patrol;"
+    " IP-infringement patrol bot)"
+)
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5  # the profile's delay replaces it
+AUTOTHROTTLE_MAX_DELAY = 30.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # the profile's concurrency replaces it
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = False
+
+# -- faults -------------------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 429 is handled with Retry-After
+PATROL_RETRY_BACKOFF_BASE = 0.5
+PATROL_RETRY_BACKOFF_MAX = 30.0
+PATROL_RETRY_AFTER_MAX = 120.0
+PATROL_RETRY_AFTER_DEFAULT = 5.0
+PATROL_THROTTLED_RETRY_TIMES = 8
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "patrol.crawl.middlewares.BackoffRetryMiddleware": 550,
+    "patrol.crawl.middlewares.BlockPageMiddleware": 560,
+}
+
+# -- the patrol ---------------------------------------------------------------------------
+_EXTENSIONS = {"patrol.db.runs.PatrolRunRecorder": 500}
+_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.normalise.NormalisePipeline": 200,
+    "pipelines.screen.ScreenPipeline": 300,
+    "pipelines.evidence.EvidencePipeline": 400,
+    "pipelines.store.StorePipeline": 500,
+}
+# A pipeline whose module is not there (a partial checkout) is left out rather than
+# breaking every crawl; all five ship with the project.
+ITEM_EXTENSIONS = {"patrol.db.runs.PatrolRunRecorder": 500}
+_PIPELINES = {path: order for path, order in _PIPELINES.items() if _module_exists(path)}
+EXTENSIONS = {path: order for path, order in _EXTENSIONS.items() if _module_exists(path)}

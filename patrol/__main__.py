@@ -1,0 +1,5 @@
+"""``python -m patrol`` is the ``patrol`` command."""
+
+from patrol.cli import main
+
+main()

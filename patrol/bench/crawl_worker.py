@@ -1,0 +1,133 @@
+"""One crawl of ``patrol bench crawl``, run in its own process (the reactor cannot restart).
+
+``python -m patrol.bench.crawl_worker MODE SITE BASE_URL`` runs one crawl and prints its
+stats as one JSON line. The modes:
+
+* ``full`` — the patrol as ``patrol crawl`` runs it: spider, all pipelines, database.
+* ``bare`` — a spider that walks the same pages (same link patterns, same politeness
+  settings) and does nothing else: no extraction, no items, no pipelines.
+* ``rendered`` — the patrol spider with the project's browser settings, no pipelines.
+* ``naive`` — the same spider with a naive browser setup: a new browser context for every
+  page (closed after it), every resource (images, fonts, media) loaded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+
+from spiders.marketplace import MarketplaceSpider
+
+__all__ = ["BareSpider", "NaiveBrowserSpider", "main"]
+
+
+class BareSpider(MarketplaceSpider):
+    """Fetches what the patrol fetches and nothing more: the baseline for ``full``."""
+
+    name = "bench-bare"
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.profile.start_urls:
+            yield Request(self.profile.absolute(url), callback=self.walk)
+
+    def walk(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, TextResponse):
+            return
+        for link in LinkExtractor(unique=True, canonicalize=False).extract_links(response):
+            if not self._on_site(link.url):
+                continue
+            if self.profile.listing_id(link.url) is not None:
+                yield Request(link.url, callback=self.ignore)
+            elif any(p.search(link.url) for p in self.profile.follow):
+                yield Request(link.url, callback=self.walk)
+
+    def ignore(self, response: Response) -> None:
+        return None
+
+
+class NaiveBrowserSpider(MarketplaceSpider):
+    """The patrol spider with one fresh browser context per page: the baseline for rendering."""
+
+    name = "bench-naive"
+    _contexts = itertools.count()
+
+    def _index_request(self, url: str) -> Request:
+        return self._naive(super()._index_request(url))
+
+    def _listing_request(self, url: str, listing_id: str, recheck: bool = False) -> Request:
+        return self._naive(super()._listing_request(url, listing_id, recheck))
+
+    def _naive(self, request: Request) -> Request:
+        request.meta["playwright_context"] = f"page-{next(self._contexts)}"
+        request.meta["playwright_include_page"] = True
+        callback = request.callback
+        request.callback = self._closing(callback)
+        return request
+
+    def _closing(self, callback: Any) -> Any:
+        async def run(response: Response) -> AsyncIterator[Any]:
+            page = response.meta["playwright_page"]
+            try:
+                for result in callback(response) or ():
+                    yield result
+            finally:
+                await page.close()
+                await page.context.close()
+
+        return run
+
+
+def _settings(mode: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {"LOG_LEVEL": "WARNING", "PATROL_RECHECK_NOTICES": False}
+    if mode != "full":
+        settings["ITEM_PIPELINES"] = {}
+    if mode == "naive":
+        # command-line priority: wins over what the profile sets for the spider
+        settings["PLAYWRIGHT_ABORT_REQUEST"] = None
+        settings["PLAYWRIGHT_MAX_CONTEXTS"] = 0
+    return settings
+
+
+def main(argv: list[str]) -> None:
+    mode, site, base_url = argv
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from patrol.crawl.runner import PatrolSummary, patrol_settings
+
+    spider_class: type[scrapy.Spider] = {
+        "full": MarketplaceSpider,
+        "bare": BareSpider,
+        "rendered": MarketplaceSpider,
+        "naive": NaiveBrowserSpider,
+    }[mode]
+    overrides = {**_settings(mode), "PATROL_SITE": site, "PATROL_BASE_URL": base_url}
+    process = AsyncCrawlerProcess(patrol_settings(overrides))
+    crawler = process.create_crawler(spider_class)
+    process.crawl(crawler)
+    process.start()
+    assert crawler.stats is not None
+    summary = PatrolSummary.from_stats(site, crawler.stats.get_stats())
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "status": summary.status,
+                "pages": summary.pages,
+                "listings": summary.listings,
+                "rendered_pages": summary.rendered_pages,
+                "seconds": summary.seconds,
+                "errors": summary.errors,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,112 @@
+"""Reading a :class:`~patrol.items.Listing` out of a detail page with a profile's rules.
+
+Extraction never invents: a field whose selector matches nothing is ``None`` (or an empty
+list), and the caller learns which required fields were missing so a truncated or malformed
+page still yields what it holds, with a validation warning instead of silence.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from patrol.items import Listing
+
+if TYPE_CHECKING:
+    from parsel import Selector, SelectorList
+
+    from patrol.crawl.profile import FieldRule, SiteProfile
+
+__all__ = ["extract_listing", "parse_price"]
+
+_SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\d[\d,\s]*(?:\.\d+)?")
+_URL_FIELDS = {"shop_url", "image_urls"}
+
+
+def parse_price(text: str | None) -> Decimal | None:
+    """The first number in ``text`` ("¥1,299.00" → 1299.00); None if there is none."""
+    if not text:
+        return None
+    match = _NUMBER.search(text)
+    if match is None:
+        return None
+    try:
+        return Decimal(re.sub(r"[,\s]", "", match.group(0)))
+    except InvalidOperation:
+        return None
+
+
+def extract_listing(
+    selector: Selector, profile: SiteProfile, url: str, listing_id: str
+) -> tuple[Listing, list[str]]:
+    """The listing on this page, and the required fields it lacks."""
+    listing = Listing(marketplace=profile.name, listing_id=listing_id, url=url)
+    for rule in profile.fields:
+        value = _read(selector, rule)
+        if rule.name in _URL_FIELDS and value:
+            value = [_absolute(url, v) for v in value] if rule.many else _absolute(url, value)
+        _assign(listing, rule.name, value)
+    if listing.currency is None:
+        listing.currency = profile.currency
+    missing = [name for name in profile.required if _is_empty(_value_of(listing, name))]
+    return listing, missing
+
+
+def _read(selector: Selector, rule: FieldRule) -> Any:
+    nodes: SelectorList[Any] = (
+        selector.css(rule.css) if rule.css is not None else selector.xpath(rule.xpath or "")
+    )
+    if rule.exists and rule.regex is None:
+        return len(nodes) > 0
+    texts = [_clean(t) for t in nodes.getall()]
+    if rule.regex is not None:
+        texts = [m for m in (_match(rule.regex, t) for t in texts) if m is not None]
+        if rule.exists:
+            return bool(texts)
+    texts = [t for t in texts if t]
+    if rule.many:
+        return list(dict.fromkeys(texts))  # de-duplicated, page order kept
+    if rule.join is not None:
+        return rule.join.join(texts) or None
+    return texts[0] if texts else None
+
+
+def _match(pattern: re.Pattern[str], text: str) -> str | None:
+    match = pattern.search(text)
+    if match is None:
+        return None
+    return _clean(match.group(1) if match.groups() else match.group(0))
+
+
+def _clean(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _absolute(base: str, url: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(base, url)
+
+
+def _assign(listing: Listing, name: str, value: Any) -> None:
+    if name.startswith("attributes."):
+        if value not in (None, "", []):
+            listing.attributes[name.split(".", 1)[1]] = (
+                ", ".join(value) if isinstance(value, list) else str(value)
+            )
+    elif name == "price":
+        listing.price = parse_price(value)
+    else:
+        setattr(listing, name, value)
+
+
+def _value_of(listing: Listing, name: str) -> Any:
+    if name.startswith("attributes."):
+        return listing.attributes.get(name.split(".", 1)[1])
+    return getattr(listing, name)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []

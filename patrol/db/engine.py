@@ -1,0 +1,161 @@
+"""Opening the database: one engine and session factory per URL, schema checked first.
+
+SQLite is the embedded default and is shared by several patrol processes at once, so every
+connection gets WAL (readers never block the writer), a busy timeout (a writer waits for
+the other instead of failing), foreign keys, and ``BEGIN IMMEDIATE`` transactions: a
+transaction takes the write lock when it starts, so two processes never both read, then
+both try to upgrade to a write and fail with "database is locked".
+
+A database that is missing, locked or of an older schema is reported as a
+:class:`~patrol.errors.PatrolError` naming the URL and what to do; nothing is created or
+altered behind the user's back (only ``patrol db upgrade`` changes the schema).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from patrol import config
+from patrol.errors import PatrolError
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_S", "Database", "create_patrol_engine", "open_database"]
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Database:
+    """An open database: the engine and a session factory (``with db.sessions() as s:``)."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def create_patrol_engine(url: str) -> Engine:
+    """An engine with the SQLite pragmas described above (PostgreSQL as configured)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise PatrolError(f"not a database URL: {url!r} ({exc})") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise PatrolError(f"cannot use database {display_url(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a file-backed SQLite URL, else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def open_database(url: str | None = None, *, check_schema: bool = True) -> Database:
+    """Open the database at ``url`` (default :func:`patrol.config.database_url`).
+
+    With ``check_schema`` the schema must be at the current migration, else a
+    :class:`PatrolError` says to run ``patrol db upgrade``.
+    """
+    url = url or config.database_url()
+    path = sqlite_path(url)
+    if check_schema and path is not None and not path.exists():
+        raise PatrolError(
+            f"no database at {path}: run `patrol db upgrade` to create it "
+            "(or set PATROL_DATABASE_URL)"
+        )
+    engine = create_patrol_engine(url)
+    if check_schema:
+        try:
+            check_schema_current(engine, url)
+        except BaseException:
+            engine.dispose()
+            raise
+    return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def check_schema_current(engine: Engine, url: str) -> None:
+    """Raise :class:`PatrolError` unless the schema is at the newest migration."""
+    from patrol.db.migrate import current_revision, head_revision
+
+    try:
+        with engine.connect() as connection:
+            has_version = inspect(connection).has_table("alembic_version")
+            revision = current_revision(connection) if has_version else None
+    except OperationalError as exc:
+        raise database_error(url, exc) from None
+    head = head_revision()
+    if revision is None:
+        raise PatrolError(
+            f"database {display_url(url)} has no Listing Patrol schema: "
+            "run `patrol db upgrade` to create it"
+        )
+    if revision != head:
+        raise PatrolError(
+            f"database {display_url(url)} has schema revision {revision}, this version needs "
+            f"{head}: run `patrol db upgrade` (existing data is kept)"
+        )
+
+
+def database_error(url: str, exc: SQLAlchemyError) -> PatrolError:
+    """A one-line message for a driver error (locked, unreachable, missing database)."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "locked" in detail or "busy" in detail:
+        return PatrolError(
+            f"database {display_url(url)} is locked by another process "
+            f"(waited {SQLITE_BUSY_TIMEOUT_S:.0f}s); nothing was changed, try again"
+        )
+    return PatrolError(f"cannot open database {display_url(url)}: {detail}")

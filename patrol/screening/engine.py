@@ -1,0 +1,378 @@
+"""``screen(listing, rulebook) -> Verdict``: every matcher, the exclusions, the score.
+
+The engine finds brand names first (in the title, the description and the declared
+brand), then decides which of those mentions are really about the brand: a mention in a
+category outside the brand's registered Nice classes, a homonym ("东北小米", "Omega-3"),
+a compatible accessory ("case for iPhone") or a listing of the brand's own authorised
+shop is set aside, with a zero-weight hit that says why. What is left, with slang,
+"same style" phrases, genuine claims, prices under the brand's floor, false official
+shops, bad patent marks and repeat-offender shops, adds up to the score. Each rule counts
+once per listing (its strongest hit), so repeating a word does not pile up points, and a
+plain mention alone stays well under the threshold.
+
+``screen`` is pure: it reads the listing and the immutable rulebook, nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from patrol.items import Listing
+from patrol.screening.matchers.brands import BrandMatch, FieldText
+from patrol.screening.matchers.patent_claims import check_patents, patent_claims
+from patrol.screening.normalise import NormalisedText, phrase_key
+from patrol.screening.rulebook import Brand, Rulebook
+from patrol.screening.schema import RuleSpec
+from patrol.screening.verdict import Hit, Verdict
+
+__all__ = ["screen"]
+
+logger = logging.getLogger(__name__)
+
+_BRAND_FIELDS = ("title", "description", "brand")
+
+
+@dataclass(slots=True)
+class _Listing:
+    """A listing's fields prepared once for all matchers."""
+
+    listing: Listing
+    fields: dict[str, FieldText]
+    shop: FieldText
+    category: str
+    classes: frozenset[str] = frozenset()
+    hits: list[Hit] = field(default_factory=list)
+
+
+def screen(listing: Listing, rulebook: Rulebook) -> Verdict:
+    """Screen one listing; never raises on odd listings (a bug is logged and reported)."""
+    try:
+        hits = _screen(listing, rulebook)
+    except Exception:  # a screening bug must not stop a patrol
+        logger.exception("screening failed for %s %s", listing.marketplace, listing.listing_id)
+        hits = [
+            Hit("engine.error", 0.0, "title", "", "", "", explanation="screening failed; see log")
+        ]
+    best: dict[str, float] = {}
+    for hit in hits:
+        best[hit.rule_id] = max(best.get(hit.rule_id, 0.0), hit.weight)
+    score = round(sum(best.values()), 6)
+    return Verdict(
+        score=score,
+        flagged=score >= rulebook.threshold,
+        threshold=rulebook.threshold,
+        hits=tuple(hits),
+    )
+
+
+def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
+    prepared = _Listing(
+        listing=listing,
+        fields={
+            name: FieldText(name, getattr(listing, name) if isinstance(getattr(listing, name), str) else None)
+            for name in _BRAND_FIELDS
+        },
+        shop=FieldText("shop", listing.shop_name if isinstance(listing.shop_name, str) else None),
+        category=phrase_key(listing.category if isinstance(listing.category, str) else None),
+    )
+    classes: set[str] = set()
+    homonym_brands: dict[int, str] = {}
+    category_exclusions: dict[str, str] = {}
+    for match in rulebook.category_index.find(prepared.category):
+        tag, value = match.value
+        if tag == "class":
+            classes.add(value)
+        elif tag == "homonym":
+            homonym_brands.setdefault(int(value), match.key)
+        else:
+            category_exclusions.setdefault(value, match.key)
+    prepared.classes = frozenset(classes)
+    mentions = _brand_mentions(prepared, rulebook)
+    phrase_hits = list(_phrase_hits(prepared, rulebook))
+    fired = {hit.rule_id for hit in phrase_hits}
+    exclusions = _exclusions(prepared, rulebook, category_exclusions, fired)
+    active, notes = _set_aside(prepared, rulebook, mentions, homonym_brands, exclusions)
+    hits: list[Hit] = list(notes)
+    hits.extend(_mention_hits(prepared, rulebook, active))
+    brands_named = {m.brand for m in active}
+    hits.extend(h for h in phrase_hits if brands_named or not rulebook.rules[h.rule_id].requires_brand)
+    hits.extend(_price_hits(prepared, rulebook, active))
+    hits.extend(_shop_hits(prepared, rulebook, active))
+    hits.extend(_patent_hits(prepared, rulebook, active))
+    return hits
+
+
+def _brand_mentions(prepared: _Listing, rulebook: Rulebook) -> list[BrandMatch]:
+    """Brand names in the brand fields, minus those inside a homonym phrase."""
+    names = rulebook.brand_names
+    mentions: list[BrandMatch] = []
+    for field_text in prepared.fields.values():
+        found = rulebook.brand_index.find(field_text, names)
+        found.extend(_fuzzy(field_text, rulebook, found))
+        if found and len(rulebook.homonym_index):
+            view = field_text.words
+            homonyms = [
+                (m.value, view.original_span(m.start, m.end))
+                for m in rulebook.homonym_index.find(view.text)
+            ]
+            found = [
+                m
+                for m in found
+                if not any(b == m.brand and _overlaps(span, m.span) for b, span in homonyms)
+            ]
+        mentions.extend(found)
+    return mentions
+
+
+def _fuzzy(field_text: FieldText, rulebook: Rulebook, exact: list[BrandMatch]) -> list[BrandMatch]:
+    if not len(rulebook.fuzzy_index) or rulebook.rule_for_variant("fuzzy") is None:
+        return []
+    view = field_text.words
+    found: list[BrandMatch] = []
+    for match in rulebook.fuzzy_index.find(view, rulebook.brand_index.keys):
+        span = view.original_span(match.start, match.end)
+        if any(_overlaps(span, m.span) for m in (*exact, *found)):
+            continue
+        text = field_text.base.original[span[0] : span[1]]
+        found.append(
+            BrandMatch(
+                brand=match.brand,
+                field=field_text.name,
+                span=span,
+                text=text,
+                normalised=view.text[match.start : match.end],
+                variants=("fuzzy",),
+                path=f"fuzzy: {text}→{match.alias} ({match.distance} edit"
+                f"{'s' if match.distance > 1 else ''}) → {rulebook.brand_names[match.brand]}",
+                alias=match.alias,
+            )
+        )
+    return found
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _views(prepared: _Listing, rule: RuleSpec) -> Iterable[tuple[str, NormalisedText]]:
+    for name in rule.fields:
+        if name in prepared.fields:
+            yield name, prepared.fields[name].words
+        elif name == "shop":
+            yield name, prepared.shop.words
+
+
+def _phrase_hits(prepared: _Listing, rulebook: Rulebook) -> Iterable[Hit]:
+    for name, field_text in prepared.fields.items():
+        view = field_text.words
+        for match in rulebook.phrase_index.find(view.text):
+            rule = rulebook.rules[match.value]
+            if name not in rule.fields:
+                continue
+            yield _text_hit(rule, name, view, match.start, match.end, f"phrase: {match.key}")
+    for rule_id, pattern in rulebook.patterns:
+        rule = rulebook.rules[rule_id]
+        for name, view in _views(prepared, rule):
+            found = pattern.search(view.text)  # type: ignore[attr-defined]
+            if found is not None:
+                yield _text_hit(rule, name, view, found.start(), found.end(), "pattern")
+
+
+def _text_hit(rule: RuleSpec, name: str, view: NormalisedText, start: int, end: int, how: str) -> Hit:
+    span = view.original_span(start, end)
+    return Hit(
+        rule_id=rule.id,
+        weight=rule.weight,
+        field=name,
+        text=view.original[span[0] : span[1]],
+        normalised=view.text[start:end],
+        variant_path=how,
+        span=span,
+        explanation=rule.description,
+    )
+
+
+def _exclusions(
+    prepared: _Listing, rulebook: Rulebook, by_category: dict[str, str], fired: set[str]
+) -> dict[str, Hit]:
+    """Exclusion rules that apply: rule id → the hit that explains it."""
+    found: dict[str, Hit] = {}
+    for rule_id, word in by_category.items():
+        rule = rulebook.rules[rule_id]
+        found[rule_id] = Hit(rule_id, 0.0, "category", prepared.listing.category or "", word,
+                             f"category: {word}", explanation=rule.description)
+    for name, field_text in prepared.fields.items():
+        view = field_text.words
+        for match in rulebook.exclusion_index.find(view.text):
+            rule = rulebook.rules[match.value]
+            if name in rule.fields and rule.id not in found:
+                hit = _text_hit(rule, name, view, match.start, match.end, f"phrase: {match.key}")
+                found[rule.id] = Hit(**{**_hit_fields(hit), "weight": 0.0})
+    for rule_id, pattern in rulebook.exclusion_patterns:
+        rule = rulebook.rules[rule_id]
+        for name, view in _views(prepared, rule):
+            hit_match = pattern.search(view.text)  # type: ignore[attr-defined]
+            if hit_match is not None and rule_id not in found:
+                hit = _text_hit(rule, name, view, hit_match.start(), hit_match.end(), "pattern")
+                found[rule_id] = Hit(**{**_hit_fields(hit), "weight": 0.0})
+    return {
+        rule_id: hit
+        for rule_id, hit in found.items()
+        if not (set(rulebook.rules[rule_id].unless) & fired)
+    }
+
+
+def _hit_fields(hit: Hit) -> dict[str, object]:
+    return {name: getattr(hit, name) for name in Hit.__dataclass_fields__}
+
+
+def _set_aside(
+    prepared: _Listing,
+    rulebook: Rulebook,
+    mentions: list[BrandMatch],
+    homonym_brands: dict[int, str],
+    exclusions: dict[str, Hit],
+) -> tuple[list[BrandMatch], list[Hit]]:
+    """Split mentions into those about the brand and notes on the ones set aside."""
+    listing = prepared.listing
+    notes: list[Hit] = []
+    active: list[BrandMatch] = []
+    reasons: dict[int, Hit | None] = {}
+    class_rule = next(iter(rulebook.rules_of("trademark_class")), None)
+    homonym_rule = next(iter(rulebook.rules_of("homonym")), None)
+    shop_rule = next(iter(rulebook.rules_of("authorised_shop")), None)
+    shop_brands = {m.brand for m in rulebook.brand_index.find(prepared.shop, rulebook.brand_names)}
+    for index in sorted({m.brand for m in mentions}):
+        brand = rulebook.brands[index]
+        reason: Hit | None = None
+        if homonym_rule is not None and index in homonym_brands:
+            reason = _note(homonym_rule, brand, "category", homonym_brands[index],
+                           f"category {listing.category!r} is a homonym of {brand.name}")
+        elif (
+            class_rule is not None
+            and prepared.classes
+            and brand.nice_classes
+            and not prepared.classes & brand.nice_classes
+        ):
+            reason = _note(class_rule, brand, "category", listing.category or "",
+                           f"category {listing.category!r} (class {', '.join(sorted(prepared.classes))}) "
+                           f"is outside {brand.name}'s classes {', '.join(sorted(brand.nice_classes))}")
+        elif shop_rule is not None and (
+            brand.sells_through(listing.marketplace, listing.shop_id, listing.shop_name)
+            or (listing.shop_official is True and index in shop_brands)
+        ):
+            reason = _note(shop_rule, brand, "shop", listing.shop_name or listing.shop_id or "",
+                           f"{listing.shop_name or listing.shop_id} sells {brand.name} with authority")
+        reasons[index] = reason
+        if reason is not None:
+            notes.append(reason)
+    excluded = bool(exclusions)
+    if excluded:
+        notes.extend(exclusions.values())
+    for mention in mentions:
+        if reasons.get(mention.brand) is None and not excluded:
+            active.append(mention)
+    return active, notes
+
+
+def _note(rule: RuleSpec, brand: Brand, field_name: str, text: str, why: str) -> Hit:
+    return Hit(rule.id, 0.0, field_name, text, phrase_key(text), "set aside",
+               brand_id=brand.id, explanation=why)
+
+
+def _mention_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
+    mention_rule = next(iter(rulebook.rules_of("brand_mention")), None)
+    seen: set[tuple[str, str, str]] = set()
+    for match in active:
+        brand = rulebook.brands[match.brand]
+        variant_rules = [
+            r for r in (rulebook.rule_for_variant(v) for v in match.variants) if r is not None
+        ]
+        rule = max(variant_rules, key=lambda r: r.weight) if variant_rules else mention_rule
+        if rule is None:
+            continue
+        key = (rule.id, brand.id, match.field)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield Hit(
+            rule_id=rule.id,
+            weight=rule.weight,
+            field=match.field,
+            text=match.text,
+            normalised=match.normalised,
+            variant_path=match.path,
+            span=match.span,
+            brand_id=brand.id,
+            registry=brand.mark_for(prepared.classes),
+            explanation=rule.description,
+        )
+
+
+def _price_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
+    listing = prepared.listing
+    if listing.price is None or not listing.currency:
+        return
+    for rule in rulebook.rules_of("price_floor"):
+        for index in sorted({m.brand for m in active if m.field in ("title", "brand")}):
+            brand = rulebook.brands[index]
+            floor = brand.price_floor.get(listing.currency.upper())
+            if floor is None or not listing.price < floor * type(floor)(str(rule.below)):
+                continue
+            text = f"{listing.price} {listing.currency}"
+            yield Hit(rule.id, rule.weight, "price", text, text,
+                      f"price: {text} < {brand.name} floor {floor} {listing.currency.upper()}",
+                      brand_id=brand.id, explanation=rule.description)
+            break
+
+
+def _shop_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
+    listing = prepared.listing
+    if listing.shop_id and (listing.marketplace, listing.shop_id) in rulebook.repeat_offenders:
+        for rule in rulebook.rules_of("repeat_offender"):
+            yield Hit(rule.id, rule.weight, "shop", listing.shop_id, listing.shop_id,
+                      "shop: repeat offender", explanation=rule.description)
+    claims = [m for m in rulebook.claim_index.find(prepared.shop.words.text)]
+    for rule in rulebook.rules_of("official_claim"):
+        if listing.shop_official is True or not any(m.value == rule.id for m in claims):
+            continue
+        for match in rulebook.brand_index.find(prepared.shop, rulebook.brand_names):
+            brand = rulebook.brands[match.brand]
+            if brand.sells_through(listing.marketplace, listing.shop_id, listing.shop_name):
+                continue
+            yield Hit(rule.id, rule.weight, "shop", listing.shop_name or "", match.normalised,
+                      f"shop claims to be {brand.name}'s own store", span=match.span,
+                      brand_id=brand.id, explanation=rule.description)
+            break
+    declared = prepared.fields["brand"].words.text
+    title_brands = {m.brand for m in active if m.field == "title"}
+    if declared and title_brands:
+        for match in rulebook.claim_index.find(declared):
+            rule = rulebook.rules[match.value]
+            if rule.kind == "declared_brand":
+                yield Hit(rule.id, rule.weight, "brand", listing.brand or "", match.key,
+                          f"declared brand {listing.brand!r} hides the brand in the title",
+                          explanation=rule.description)
+                break
+
+
+def _patent_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
+    rules = {rule.problem: rule for rule in rulebook.rules_of("patent")}
+    if not rules:
+        return
+    listing = prepared.listing
+    listed = [value for value in listing.patent_numbers if isinstance(value, str)]
+    claims = list(patent_claims(listed, listing.title, listing.description))
+    if not claims:
+        return
+    holders = [rulebook.brands[i].holder_key for i in {m.brand for m in active}]
+    seen_on = listing.fetched_at.date() if listing.fetched_at else None
+    for finding in check_patents(claims, rulebook.patents, [h for h in holders if h], seen_on):
+        rule = rules.get(finding.problem)
+        if rule is None:
+            continue
+        yield Hit(rule.id, rule.weight, finding.field, finding.number.text, finding.number.canonical,
+                  f"patent: {finding.number.text}→{finding.number.canonical}",
+                  span=finding.number.span, registry=finding.registry, explanation=finding.explanation)

@@ -1,0 +1,101 @@
+"""Patent marks on a listing checked against the patent registry.
+
+A listing that prints a patent number wants to look genuine. The number may be made up
+(a Chinese number whose check digit or type digit is wrong), unknown to the registry,
+expired, or held by someone other than the brand being sold. Each of those is one rule
+kind ``patent`` with its ``problem``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from patrol.registry.records import PatentRecord
+from patrol.screening.normalise import normalise_text
+from patrol.screening.patents import PatentNumber, parse_patent_numbers
+from patrol.screening.verdict import RegistryRef
+
+__all__ = ["PatentFinding", "check_patents", "patent_claims"]
+
+_DEAD = frozenset({"expired", "lapsed", "revoked", "invalid", "withdrawn"})
+_HOLDER_SIMILARITY = 80.0
+
+
+@dataclass(frozen=True, slots=True)
+class PatentFinding:
+    problem: str  # "invalid", "unknown", "expired", "other_holder"
+    number: PatentNumber
+    field: str
+    explanation: str
+    registry: RegistryRef | None = None
+
+
+def patent_claims(
+    listed: Sequence[str], title: str | None, description: str | None
+) -> Iterator[tuple[str, PatentNumber]]:
+    """Every patent number the listing prints, with the field it is printed in."""
+    seen: set[str] = set()
+    sources: list[tuple[str, str | None, bool]] = [("patent", value, True) for value in listed]
+    sources += [("title", title, False), ("description", description, False)]
+    for field, text, is_listed in sources:
+        for number in parse_patent_numbers(text, listed=is_listed):
+            if number.canonical not in seen:
+                seen.add(number.canonical)
+                yield field, number
+
+
+def _ref(record: PatentRecord) -> RegistryRef:
+    return RegistryRef(
+        kind="patent",
+        number=record.number,
+        office=record.number[:2],
+        text=record.title,
+        status=record.status,
+        holder=record.holder,
+    )
+
+
+def check_patents(
+    claims: Sequence[tuple[str, PatentNumber]],
+    registry: Mapping[str, PatentRecord],
+    holders: Sequence[str],
+    seen_on: date | None,
+) -> Iterator[PatentFinding]:
+    """What is wrong with each claimed number (nothing is yielded for a sound claim).
+
+    ``holders`` are the normalised rights holders of the brands the listing names; a
+    registered patent held by none of them is "held by someone else".
+    """
+    for field, number in claims:
+        if number.problem:
+            yield PatentFinding("invalid", number, field, f"{number.text}: {number.problem}")
+            continue
+        if not registry:
+            continue  # without a patent registry only the number itself can be checked
+        record = registry.get(number.canonical)
+        if record is None:
+            yield PatentFinding("unknown", number, field, f"{number.canonical} is not in the registry")
+            continue
+        status = (record.status or "").lower()
+        if status in _DEAD or (record.expiry is not None and seen_on and record.expiry < seen_on):
+            when = f" on {record.expiry.isoformat()}" if record.expiry else ""
+            state = status or "expired"
+            yield PatentFinding(
+                "expired", number, field, f"{number.canonical} is {state}{when}", _ref(record)
+            )
+            continue
+        holder = normalise_text(record.holder)
+        if holder and holders and all(
+            fuzz.token_set_ratio(holder, other) < _HOLDER_SIMILARITY for other in holders
+        ):
+            yield PatentFinding(
+                "other_holder",
+                number,
+                field,
+                f"{number.canonical} is held by {record.holder}",
+                _ref(record),
+            )

@@ -1,0 +1,225 @@
+"""Persist listings, snapshots and leads in batches (see :mod:`patrol.db.store`).
+
+Items are buffered and written in one transaction per batch: when the buffer reaches
+``PATROL_STORE_BATCH_SIZE`` items, when ``PATROL_STORE_FLUSH_INTERVAL`` seconds have passed
+since the last write, and when the spider closes — never a commit per item. If the
+database is unavailable (locked past its busy timeout, unreachable), the batch stays in
+memory and is tried again at the next flush; whatever still cannot be written at the end is
+saved to ``var/unstored/*.jsonl`` and the path logged, so no listing is lost.
+
+At the end of a *complete* patrol (close reason ``finished``, no request left blocked, not
+resumed from a journal), listings of each patrolled marketplace that this patrol did not
+see are marked gone, under the coverage rule of
+:meth:`patrol.db.store.ListingStore.mark_unseen_gone` (``PATROL_GONE_MIN_COVERAGE``,
+default 0.8; ``PATROL_MARK_GONE = False`` switches it off). Stats: ``patrol/listings_new``,
+``…_changed``, ``…_unchanged``, ``…_gone``, ``patrol/leads_new``, ``patrol/leads_updated``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
+
+from patrol import config
+from patrol.items import Listing, ListingGone
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from twisted.internet.task import LoopingCall
+
+    from patrol.db.store import ListingStore, StoreCounts
+
+__all__ = ["StoreConfig", "StorePipeline"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    database_url: str | None
+    batch_size: int = 500
+    flush_interval: float = 5.0
+    mark_gone: bool = True
+    gone_min_coverage: float = 0.8
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> StoreConfig:
+        if not settings.getbool("PATROL_STORE_ENABLED", True):
+            raise NotConfigured("PATROL_STORE_ENABLED is off")
+        made = cls(
+            database_url=settings.get("PATROL_DATABASE_URL") or None,
+            batch_size=settings.getint("PATROL_STORE_BATCH_SIZE", 500),
+            flush_interval=settings.getfloat("PATROL_STORE_FLUSH_INTERVAL", 5.0),
+            mark_gone=settings.getbool("PATROL_MARK_GONE", True),
+            gone_min_coverage=settings.getfloat("PATROL_GONE_MIN_COVERAGE", 0.8),
+        )
+        if made.batch_size < 1:
+            raise ValueError(f"PATROL_STORE_BATCH_SIZE must be ≥ 1, not {made.batch_size}")
+        if made.flush_interval <= 0:
+            raise ValueError(f"PATROL_STORE_FLUSH_INTERVAL must be > 0, not {made.flush_interval}")
+        if not 0.0 <= made.gone_min_coverage <= 1.0:
+            raise ValueError(
+                f"PATROL_GONE_MIN_COVERAGE must be within 0..1, not {made.gone_min_coverage}"
+            )
+        return made
+
+
+_STAT_KEYS = (
+    "listings_new",
+    "listings_changed",
+    "listings_unchanged",
+    "listings_gone",
+    "leads_new",
+    "leads_updated",
+    "leads_closed",
+    "leads_reopened",
+)
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler, store_config: StoreConfig, store: ListingStore) -> None:
+        self.crawler = crawler
+        self.config = store_config
+        self.store = store
+        self.buffer: list[Listing | ListingGone] = []
+        self.marketplaces: set[str] = set()
+        self.started_at: datetime | None = None
+        self._last_flush = time.monotonic()
+        self._timer: LoopingCall | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        from patrol.db import open_database
+        from patrol.db.store import ListingStore
+
+        store_config = StoreConfig.from_settings(crawler.settings)
+        database = open_database(store_config.database_url)
+        return cls(crawler, store_config, ListingStore(database))
+
+    def open_spider(self) -> None:
+        from patrol.db.models import utcnow
+        from patrol.db.runs import recorder_of
+
+        recorder = recorder_of(self.crawler)
+        if recorder is not None:
+            self.store.run_id = recorder.ensure_run()
+        self.started_at = utcnow()
+        self._last_flush = time.monotonic()
+        self._start_timer()
+
+    def _start_timer(self) -> None:
+        from twisted.internet import reactor
+        from twisted.internet.task import LoopingCall
+
+        if not getattr(reactor, "running", False):
+            return
+        self._timer = LoopingCall(self._flush_if_due)
+        self._timer.start(self.config.flush_interval, now=False)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Listing | ListingGone):
+            self.marketplaces.add(item.marketplace)
+            self.buffer.append(item)
+            if len(self.buffer) >= self.config.batch_size:
+                self.flush()
+            else:
+                self._flush_if_due()
+        return item
+
+    def _flush_if_due(self) -> None:
+        if self.buffer and time.monotonic() - self._last_flush >= self.config.flush_interval:
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write the buffered items; on a database error keep them for the next try."""
+        self._last_flush = time.monotonic()
+        if not self.buffer:
+            return True
+        batch, self.buffer = self.buffer, []
+        try:
+            counts = self.store.store(batch)
+        except SQLAlchemyError as exc:
+            self.buffer = batch + self.buffer
+            self._inc("patrol/store_errors")
+            logger.error(
+                "could not store %d items (kept for the next try): %s",
+                len(batch),
+                str(getattr(exc, "orig", exc)).splitlines()[0],
+            )
+            return False
+        self._count(counts)
+        return True
+
+    def _inc(self, key: str, value: int = 1) -> None:
+        if self.crawler.stats is not None and value:
+            self.crawler.stats.inc_value(key, value)
+
+    def _count(self, counts: StoreCounts) -> None:
+        for key in _STAT_KEYS:
+            self._inc(f"patrol/{key}", getattr(counts, key))
+
+    def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if not self.flush() and not self.flush():
+            self._spill()
+
+    def _spill(self) -> None:
+        """Save what could not be stored as JSON Lines under ``var/unstored/``."""
+        directory = config.var_dir() / "unstored"
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"run-{self.store.run_id or 'none'}-{int(time.time())}.jsonl"
+        with Path(path).open("w", encoding="utf-8") as handle:
+            for item in self.buffer:
+                data = {f.name: getattr(item, f.name) for f in fields(item)}
+                data.pop("capture", None)
+                verdict = data.pop("verdict", None)
+                if verdict is not None:
+                    data["verdict"] = verdict.to_dict()
+                data["type"] = type(item).__name__
+                handle.write(json.dumps(data, default=str, ensure_ascii=False) + "\n")
+        logger.error("%d items could not be stored; saved to %s", len(self.buffer), path)
+        self.buffer = []
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        try:
+            self._mark_unseen_gone(reason)
+        finally:
+            self.store.db.dispose()
+
+    def _mark_unseen_gone(self, reason: str) -> None:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        complete = (
+            reason == "finished"
+            and not stats.get("patrol/blocked_requests")
+            and not stats.get("patrol/resume_skipped")
+            and not stats.get("patrol/store_errors")
+        )
+        if not self.config.mark_gone or self.started_at is None:
+            return
+        if not complete:
+            logger.info("patrol not complete (%s): no listing marked gone", reason)
+            return
+        for marketplace in sorted(self.marketplaces):
+            try:
+                counts = self.store.mark_unseen_gone(
+                    marketplace,
+                    since=self.started_at,
+                    min_coverage=self.config.gone_min_coverage,
+                )
+            except SQLAlchemyError:
+                logger.exception("could not mark unseen listings of %s gone", marketplace)
+                continue
+            self._count(counts)

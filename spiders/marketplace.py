@@ -1,0 +1,290 @@
+"""The generic marketplace spider: one class, driven by a site profile.
+
+``scrapy crawl marketplace -a site=taoji [-a base_url=URL] [-a job_dir=DIR]`` (or
+``patrol crawl taoji``) patrols one site. The profile (``spiders/sites/NAME.yaml``) says
+where to start, which links are result pages to read for more links and which are listings,
+and how to read each field; this spider only walks the site and extracts. It reads every
+result page it can reach, so a patrol sees the whole site and a listing that is not seen
+can be called gone.
+
+Requests for sites whose profile asks for a browser carry ``meta["playwright"]`` and are
+rendered by Chromium (``patrol.crawl.browser``); other sites never start one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+
+from patrol.crawl.browser import index_page_methods, listing_page_methods, playwright_settings
+from patrol.crawl.config import CrawlConfig
+from patrol.crawl.extract import extract_listing
+from patrol.crawl.journal import PatrolJournal
+from patrol.crawl.profile import SiteProfile, load_profile
+from patrol.items import Listing, ListingGone, PageCapture
+
+__all__ = ["MarketplaceSpider"]
+
+logger = logging.getLogger(__name__)
+
+_CHARSET_DECLARED = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
+
+
+class MarketplaceSpider(scrapy.Spider):
+    """Patrols the marketplace named by ``site`` with its profile."""
+
+    name = "marketplace"
+    allowed_domains: list[str]
+
+    profile: SiteProfile
+    config: CrawlConfig
+    journal: PatrolJournal | None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MarketplaceSpider:
+        config = CrawlConfig.from_settings(
+            crawler.settings,
+            site=kwargs.pop("site", None),
+            base_url=kwargs.pop("base_url", None),
+            job_dir=kwargs.pop("job_dir", None),
+        )
+        profile = load_profile(config.site, base_url=config.base_url)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = config
+        spider.profile = profile
+        spider.allowed_domains = [profile.origin[0]]
+        spider.journal = (
+            PatrolJournal(config.job_dir, profile.name, profile.base_url)
+            if config.job_dir
+            else None
+        )
+        _apply_profile_settings(crawler, profile, config)
+        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def patrol_started_at(self) -> datetime | None:
+        """When this patrol began (before a kill, for a resumed one); None without a journal."""
+        return self.journal.started_at if self.journal else None
+
+    @property
+    def resumed(self) -> bool:
+        return bool(self.journal and self.journal.resumed)
+
+    # -- requests ---------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.journal is not None:
+            self.journal.open()
+            self.crawler.stats.set_value("patrol/resumed_listings_done", len(self.journal))
+        for listing_id, url in self._notices_to_recheck():
+            yield self._listing_request(url, listing_id, recheck=True)
+        for url in self.profile.start_urls:
+            yield self._index_request(self.profile.absolute(url))
+
+    def _index_request(self, url: str) -> Request:
+        meta: dict[str, Any] = {}
+        if self.profile.browser is not None:
+            meta.update(
+                playwright=True, playwright_page_methods=index_page_methods(self.profile.browser)
+            )
+        return Request(url, callback=self.parse_index, meta=meta)
+
+    def _listing_request(self, url: str, listing_id: str, recheck: bool = False) -> Request:
+        meta: dict[str, Any] = {
+            "listing_id": listing_id,
+            "recheck": recheck,
+            "handle_httpstatus_list": list(self.profile.gone_status),
+        }
+        if self.profile.browser is not None:
+            meta.update(
+                playwright=True,
+                playwright_page_methods=listing_page_methods(self.profile.browser),
+            )
+        # a recheck must happen even if the listing is also linked from a result page
+        return Request(
+            url, callback=self.parse_listing, meta=meta, priority=10, dont_filter=recheck
+        )
+
+    def _notices_to_recheck(self) -> list[tuple[str, str]]:
+        """Listings whose takedown notice was sent: fetched every patrol until gone."""
+        if not self.config.recheck_notices:
+            return []
+        try:
+            from patrol.db import open_database
+            from patrol.leads.followup import listings_to_recheck
+        except ImportError:
+            return []
+        try:
+            database = open_database()
+        except Exception as exc:  # no database yet: nothing was ever sent a notice
+            logger.info("no takedown follow-ups checked: %s", exc)
+            return []
+        try:
+            with database.sessions() as session:
+                pairs = list(listings_to_recheck(session, self.profile.name))
+        finally:
+            database.dispose()
+        rechecks = [(lid, url) for lid, url in pairs if self._on_site(url)]
+        self.crawler.stats.set_value("patrol/rechecks", len(rechecks))
+        return rechecks
+
+    # -- callbacks --------------------------------------------------------------------
+
+    def parse_index(self, response: Response) -> Iterator[Request]:
+        """A result page: queue every listing and every further result page it links."""
+        response = self._decoded(response)
+        self.crawler.stats.inc_value("patrol/index_pages")
+        if not isinstance(response, TextResponse):
+            return
+        for link in LinkExtractor(unique=True, canonicalize=False).extract_links(response):
+            url = link.url
+            if not self._on_site(url):
+                continue
+            listing_id = self.profile.listing_id(url)
+            if listing_id is not None:
+                if self.journal is not None and self.journal.is_done(url):
+                    self.crawler.stats.inc_value("patrol/resume_skipped")
+                    continue
+                yield self._listing_request(url, listing_id)
+            elif any(pattern.search(url) for pattern in self.profile.follow):
+                yield self._index_request(url)
+
+    def parse_listing(self, response: Response) -> Iterator[Listing | ListingGone]:
+        """A detail page: the listing, or word that it is gone."""
+        response = self._decoded(response)
+        stats = self.crawler.stats
+        stats.inc_value("patrol/listing_pages")
+        listing_id: str = response.meta["listing_id"]
+        now = datetime.now(UTC)
+        if self._is_gone(response):
+            stats.inc_value("patrol/gone_answers")
+            yield ListingGone(
+                marketplace=self.profile.name,
+                listing_id=listing_id,
+                url=response.request.url if response.request else response.url,
+                checked_at=now,
+                http_status=response.status,
+            )
+            return
+        if not isinstance(response, TextResponse):
+            stats.inc_value("patrol/validation_warnings")
+            logger.warning("listing %s at %s is not a text page", listing_id, response.url)
+            return
+        listing, missing = extract_listing(
+            response.selector, self.profile, response.url, listing_id
+        )
+        if missing:
+            stats.inc_value("patrol/incomplete_pages")
+            if "title" not in missing:  # ValidatePipeline warns about a missing title
+                stats.inc_value("patrol/validation_warnings")
+            logger.warning(
+                "listing %s at %s is incomplete (truncated or malformed?): no %s",
+                listing_id,
+                response.url,
+                ", ".join(missing),
+            )
+        listing.fetched_at = now
+        listing.body_sha256 = hashlib.sha256(response.body).hexdigest()
+        listing.capture = PageCapture(
+            url=response.url,
+            status=response.status,
+            headers=_headers(response),
+            body=response.body,
+            fetched_at=now,
+            screenshot=_screenshot(response),
+        )
+        stats.inc_value("patrol/listings")
+        if "playwright" in response.flags:
+            stats.inc_value("patrol/rendered_listing_pages")
+        yield listing
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _on_site(self, url: str) -> bool:
+        parts = urlsplit(url)
+        default = 443 if parts.scheme == "https" else 80
+        try:
+            origin = (parts.hostname or "", parts.port or default)
+        except ValueError:
+            return False
+        return origin == self.profile.origin
+
+    def _is_gone(self, response: Response) -> bool:
+        if response.status in self.profile.gone_status:
+            return True
+        if not isinstance(response, TextResponse):
+            return False
+        if self.profile.gone_css and response.css(self.profile.gone_css):
+            return True
+        if not self.profile.gone_markers:
+            return False
+        text = response.text
+        return any(marker in text for marker in self.profile.gone_markers)
+
+    def _decoded(self, response: Response) -> Response:
+        """The response, decoded with the profile's encoding if the page declares none."""
+        encoding = self.profile.encoding
+        if (
+            encoding is None
+            or not isinstance(response, TextResponse)
+            or b"charset" in (response.headers.get(b"Content-Type") or b"").lower()
+            or _CHARSET_DECLARED.search(response.body[:4096])
+        ):
+            return response
+        return response.replace(encoding=encoding)
+
+    def _item_done(self, item: Any, **kwargs: Any) -> None:
+        if self.journal is not None and isinstance(item, Listing | ListingGone):
+            self.journal.record(item.url)
+
+    def _spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
+        if self.journal is not None:
+            self.journal.close(finished=reason == "finished")
+
+
+def _apply_profile_settings(crawler: Crawler, profile: SiteProfile, config: CrawlConfig) -> None:
+    """Per-site politeness and the browser switch, before the crawler freezes settings."""
+    settings = crawler.settings
+    values: dict[str, Any] = {
+        "CONCURRENT_REQUESTS_PER_DOMAIN": profile.concurrency,
+        "CONCURRENT_REQUESTS": max(profile.concurrency, 1),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(profile.concurrency),
+        "DOWNLOAD_DELAY": profile.delay,
+        "AUTOTHROTTLE_START_DELAY": profile.delay,
+    }
+    if profile.browser is not None:
+        values.update(playwright_settings(profile.concurrency, profile.browser.timeout_ms))
+    if config.job_dir is not None:
+        # the journal notes a listing once the store pipeline has committed it, so a
+        # resumable patrol commits item by item instead of in batches
+        values["PATROL_STORE_BATCH_SIZE"] = 1
+    for name, value in values.items():
+        settings.set(name, value, priority="spider")
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+def _screenshot(response: Response) -> bytes | None:
+    for method in response.meta.get("playwright_page_methods") or ():
+        if getattr(method, "method", None) == "screenshot" and isinstance(method.result, bytes):
+            return method.result
+    return None

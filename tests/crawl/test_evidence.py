@@ -1,0 +1,96 @@
+"""The evidence pipeline: flagged listings get their page stored by content hash."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from patrol.items import Listing, PageCapture
+from patrol.screening.verdict import Verdict
+from pipelines.evidence import EvidencePipeline
+
+BODY = "<html><head><meta charset='gbk'></head><h1>耐克 运动鞋</h1></html>".encode("gbk")
+
+
+def _listing(flagged: bool | None, screenshot: bytes | None = None) -> Listing:
+    capture = PageCapture(
+        url="http://127.0.0.1:1/item/1.html?x=../../etc/passwd",
+        status=200,
+        headers={"Content-Type": "text/html; charset=GBK", "Date": "Sat, 28 Nov 2026"},
+        body=BODY,
+        fetched_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+        screenshot=screenshot,
+    )
+    verdict = None if flagged is None else Verdict(score=0.9, flagged=flagged, threshold=0.5)
+    return Listing(
+        marketplace="taoji",
+        listing_id="../../evil",
+        url=capture.url,
+        title="../../../tmp/evil =HYPERLINK()",
+        capture=capture,
+        verdict=verdict,
+    )
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EvidencePipeline:
+    monkeypatch.setenv("PATROL_HOME", str(tmp_path))
+    crawler = get_crawler(settings_dict={"PATROL_EVIDENCE_DIR": str(tmp_path / "evidence")})
+    return EvidencePipeline.from_crawler(crawler)
+
+
+def test_flagged_listing_evidence_matches_its_hash(pipeline: EvidencePipeline) -> None:
+    item = pipeline.process_item(_listing(flagged=True, screenshot=b"\x89PNG fake"))
+    digest = hashlib.sha256(BODY).hexdigest()
+    assert item.capture is None
+    assert item.body_sha256 == digest
+    assert item.evidence_path == f"{digest[:2]}/{digest[2:4]}/{digest}.html.gz"
+    root = pipeline.evidence.directory
+    stored = gzip.decompress((root / item.evidence_path).read_bytes())
+    assert stored == BODY and hashlib.sha256(stored).hexdigest() == digest
+    sidecar = json.loads((root / f"{digest[:2]}/{digest[2:4]}/{digest}.json").read_text())
+    assert sidecar["sha256"] == digest
+    assert sidecar["url"].startswith("http://127.0.0.1:1/item/1.html")
+    assert sidecar["fetched_at"] == "2026-11-28T10:00:00+00:00"
+    assert sidecar["status"] == 200
+    assert sidecar["headers"]["Content-Type"] == "text/html; charset=GBK"
+    png = root / sidecar["screenshot"]
+    assert png.read_bytes() == b"\x89PNG fake"
+    assert sidecar["screenshot_sha256"] == hashlib.sha256(b"\x89PNG fake").hexdigest()
+    # nothing but hash-named files under the evidence folder
+    names = {p.name for p in root.rglob("*") if p.is_file()}
+    assert names == {f"{digest}.html.gz", f"{digest}.json", f"{digest}.png"}
+    assert pipeline.stats.get_value("patrol/evidence_stored") == 1
+
+
+@pytest.mark.parametrize("flagged", [False, None])
+def test_unflagged_listing_only_loses_its_capture(
+    pipeline: EvidencePipeline, flagged: bool | None
+) -> None:
+    item = pipeline.process_item(_listing(flagged=flagged))
+    assert item.capture is None and item.evidence_path is None
+    assert not pipeline.evidence.directory.exists()
+
+
+def test_same_page_twice_is_one_file(pipeline: EvidencePipeline) -> None:
+    first = pipeline.process_item(_listing(flagged=True))
+    second = pipeline.process_item(_listing(flagged=True))
+    assert first.evidence_path == second.evidence_path
+    files = [p for p in pipeline.evidence.directory.rglob("*") if p.is_file()]
+    assert len(files) == 2  # body + sidecar
+
+
+def test_unwritable_folder_keeps_the_listing(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("file in the way")
+    crawler = get_crawler(settings_dict={"PATROL_EVIDENCE_DIR": str(blocker)})
+    pipeline = EvidencePipeline.from_crawler(crawler)
+    item = pipeline.process_item(_listing(flagged=True))
+    assert item.evidence_path is None and item.capture is None
+    assert pipeline.stats.get_value("patrol/evidence_errors") == 1

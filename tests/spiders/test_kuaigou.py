@@ -1,0 +1,65 @@
+"""The JavaScript marketplace: crawled through Chromium, and only through it."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+
+from patrol.marketplaces import ground_truth, serve_marketplaces
+from tests.spiders.patrolrun import PatrolHome
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SEED = 7
+LISTINGS = 60
+HOUR = 10.0
+
+
+def test_spa_patrol_renders_every_live_listing(home: PatrolHome) -> None:
+    truth = {t["id"]: t for t in ground_truth("kuaigou", SEED, LISTINGS, hour=HOUR)}
+    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=LISTINGS, hour=HOUR) as fx:
+        result = home.patrol("kuaigou", fx.base_url("kuaigou"), timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = {item["listing_id"]: item for item in result.items if "title" in item}
+    assert set(found) == set(truth)
+    for listing_id, expected in truth.items():
+        item = found[listing_id]
+        assert item["title"] == expected["title"]
+        assert Decimal(str(item["price"])) == Decimal(expected["price"])
+        assert item["brand"] == expected["brand"]
+        assert item["shop_id"] == expected["shop"]
+
+    stats = result.stats
+    # every page went through the browser...
+    assert stats["patrol/rendered_listing_pages"] == len(truth)
+    assert stats["playwright/page_count"] >= len(truth) + 1
+    # ...which never downloaded an image, a font or a medium, and closed every page
+    assert stats.get("playwright/request_count/aborted", 0) > 0
+    assert not any(
+        stats.get(f"playwright/response_count/resource_type/{kind}")
+        for kind in ("image", "font", "media")
+    )
+    assert stats["playwright/page_count/closed"] == stats["playwright/page_count"]
+    assert stats["playwright/page_count/max_concurrent"] <= 4  # the profile's concurrency
+
+
+def test_flagged_spa_listing_evidence_has_screenshot(home: PatrolHome) -> None:
+    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=30, hour=HOUR) as fx:
+        result = home.patrol("kuaigou", fx.base_url("kuaigou"), timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    flagged = [i for i in result.items if i.get("evidence_path")]
+    assert flagged, "some fixture listings are counterfeit"
+    evidence = home.root / "var" / "evidence"
+    for item in flagged:
+        body = gzip.decompress((evidence / item["evidence_path"]).read_bytes())
+        digest = hashlib.sha256(body).hexdigest()
+        assert digest == item["body_sha256"] and item["evidence_path"].endswith(digest + ".html.gz")
+        assert item["title"] in body.decode("utf-8")  # the rendered page, not the shell
+        sidecar = json.loads((evidence / item["evidence_path"].replace(".html.gz", ".json")).read_text())
+        png = (evidence / sidecar["screenshot"]).read_bytes()
+        assert png.startswith(b"\x89PNG")
+        assert hashlib.sha256(png).hexdigest() == sidecar["screenshot_sha256"]
