@@ -8,16 +8,6 @@ the spider (``spiders/marketplace.py``) before the crawler freezes its settings.
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
-
-def _module_exists(dotted_path: str) -> bool:
-    try:
-        return find_spec(dotted_path.rsplit(".", 1)[0]) is not None
-    except ImportError:
-        return False
-
-
 BOT_NAME = "listing-patrol"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -54,17 +44,19 @@ DOWNLOADER_MIDDLEWARES = {
     "patrol.crawl.middlewares.BlockPageMiddleware": 560,
 }
 
+# No listening sockets in a patrol process: neither the telnet console nor Scrapy's
+# remote-control HTTP server (it executes code sent to it).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
 # -- the patrol ---------------------------------------------------------------------------
-_EXTENSIONS = {"patrol.db.runs.PatrolRunRecorder": 500}
-_PIPELINES = {
+EXTENSIONS = {
+    "patrol.db.runs.PatrolRunRecorder": 500,
+}
+ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.normalise.NormalisePipeline": 200,
     "pipelines.screen.ScreenPipeline": 300,
     "pipelines.evidence.EvidencePipeline": 400,
     "pipelines.store.StorePipeline": 500,
 }
-# A pipeline whose module is not there (a partial checkout) is left out rather than
-# breaking every crawl; all five ship with the project.
-ITEM_EXTENSIONS = {"patrol.db.runs.PatrolRunRecorder": 500}
-_PIPELINES = {path: order for path, order in _PIPELINES.items() if _module_exists(path)}
-EXTENSIONS = {path: order for path, order in _EXTENSIONS.items() if _module_exists(path)}

@@ -1,13 +1,134 @@
-"""`patrol bench screen`."""
+"""`patrol bench screen`: listings/s of the screening engine against a naive fuzzy scan.
+
+The baseline is what a first attempt looks like: for each listing, rapidfuzz's
+``process.extractOne`` with ``fuzz.partial_ratio`` over every alias of every brand, on
+the same text the engine reads (title and description). It is measured in the same run,
+on a sample of the same listings (it is slow, so fewer of them) and reported per listing. The engine is measured on the default rulebook and on generated
+rulebooks of 1,000 and 10,000 brands; the figures that matter are the ratio to the
+baseline at 1,000 brands and how much the engine slows from 1,000 to 10,000 brands.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from typing import Any
+
 import click
 
-from patrol.errors import PatrolError
+__all__ = ["bench_screen"]
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def _engine_rate(listings: list[Any], rulebook: Any) -> float:
+    from patrol.screening import screen
+
+    for listing in listings[:50]:  # warm the per-character caches
+        screen(listing, rulebook)
+    started = time.perf_counter()
+    for listing in listings:
+        screen(listing, rulebook)
+    return _rate(len(listings), time.perf_counter() - started)
+
+
+def _baseline_rate(listings: list[Any], aliases: list[str]) -> float:
+    from rapidfuzz import fuzz, process
+
+    started = time.perf_counter()
+    for listing in listings:
+        text = f"{listing.title or ''} {listing.description or ''}"
+        process.extractOne(text, aliases, scorer=fuzz.partial_ratio, score_cutoff=80)
+    return _rate(len(listings), time.perf_counter() - started)
 
 
 @click.command(name="screen")
-def bench_screen() -> None:
-    """Not built yet."""
-    raise PatrolError("patrol bench screen is not built yet")
+@click.option(
+    "--brands",
+    "brand_counts",
+    type=click.IntRange(min=1, max=100_000),
+    multiple=True,
+    help="Generated rulebook size(s) to measure (default: 1000 and 10000).",
+)
+@click.option("--listings", "count", type=click.IntRange(min=100), default=3000, show_default=True)
+@click.option(
+    "--baseline-listings",
+    type=click.IntRange(min=5),
+    default=40,
+    show_default=True,
+    help="Listings the (slow) baseline screens per rulebook size.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_screen(brand_counts: tuple[int, ...], count: int, baseline_listings: int, as_json: bool) -> None:
+    """Screening speed: engine vs a per-listing fuzzy scan over every alias."""
+    from patrol.config import default_rules_dir
+    from patrol.screening.loader import read_rulebook
+    from patrol.screening.rulebook import build_rulebook
+    from patrol.screening.synthetic import synthetic_listings, synthetic_rulebook
+
+    sizes = sorted(set(brand_counts or (1000, 10000)))
+    source = read_rulebook(default_rules_dir())
+    default_rulebook = build_rulebook(source)
+    default_names = [name for brand in default_rulebook.brands for name in brand.spec.all_names()]
+    default_listings = synthetic_listings(default_names, count)
+    runs: list[dict[str, Any]] = [
+        {
+            "rulebook": "default",
+            "brands": len(default_rulebook.brands),
+            "listings_per_s": round(_engine_rate(default_listings, default_rulebook), 1),
+            "baseline_listings_per_s": round(
+                _baseline_rate(default_listings[:baseline_listings], default_names), 1
+            ),
+        }
+    ]
+    for size in sizes:
+        started = time.perf_counter()
+        rulebook = synthetic_rulebook(source, size)
+        compile_s = time.perf_counter() - started
+        names = [name for brand in rulebook.brands for name in brand.spec.all_names()]
+        listings = synthetic_listings(names, count)
+        runs.append(
+            {
+                "rulebook": "generated",
+                "brands": size,
+                "compile_s": round(compile_s, 2),
+                "listings_per_s": round(_engine_rate(listings, rulebook), 1),
+                "baseline_listings_per_s": round(
+                    _baseline_rate(listings[:baseline_listings], names), 2
+                ),
+            }
+        )
+    for run in runs:
+        run["ratio"] = round(run["listings_per_s"] / run["baseline_listings_per_s"], 1)
+    generated = [run for run in runs if run["rulebook"] == "generated"]
+    headline = next((run for run in generated if run["brands"] == 1000), generated[0] if generated else runs[0])
+    largest = generated[-1] if generated else headline
+    result = {
+        "listings_per_s": headline["listings_per_s"],
+        "baseline_listings_per_s": headline["baseline_listings_per_s"],
+        "ratio": headline["ratio"],
+        "brands": headline["brands"],
+        "slowdown": round(headline["listings_per_s"] / largest["listings_per_s"], 2),
+        "slowdown_brands": [headline["brands"], largest["brands"]],
+        "listings": count,
+        "baseline_listings": baseline_listings,
+        "runs": runs,
+    }
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"screening {count} listings per rulebook (baseline: {baseline_listings}, per-listing rate)")
+    for run in runs:
+        name = "default rulebook" if run["rulebook"] == "default" else "generated rulebook"
+        compile_note = f", compiled in {run['compile_s']} s" if "compile_s" in run else ""
+        click.echo(
+            f"  {name:18} {run['brands']:>6} brands: engine {run['listings_per_s']:>9,.1f} listings/s, "
+            f"baseline {run['baseline_listings_per_s']:>8,.2f} listings/s, ratio {run['ratio']:,.1f}x"
+            f"{compile_note}"
+        )
+    click.echo(
+        f"engine at {headline['brands']} brands: {result['ratio']:,.1f}x the baseline; "
+        f"{largest['brands']} brands cost {result['slowdown']:.2f}x the time of {headline['brands']}"
+    )

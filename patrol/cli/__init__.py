@@ -10,7 +10,22 @@ from __future__ import annotations
 import click
 
 from patrol import __version__
-from patrol.cli import bench, crawl, db, demo, marketplaces, registry, rules
+from patrol.cli import (
+    bench,
+    cases,
+    crawl,
+    db,
+    demo,
+    export,
+    leads,
+    marketplaces,
+    registry,
+    replay,
+    report,
+    rules,
+    runs,
+    schedule,
+)
 
 __all__ = ["cli", "main"]
 
@@ -28,6 +43,13 @@ cli.add_command(registry.group)
 cli.add_command(bench.group)
 cli.add_command(crawl.crawl_command)
 cli.add_command(demo.demo_command)
+cli.add_command(leads.group)
+cli.add_command(cases.group)
+cli.add_command(export.group)
+cli.add_command(report.group)
+cli.add_command(schedule.group)
+cli.add_command(runs.runs_command)
+rules.group.add_command(replay.replay_command)
 
 
 def main() -> None:

@@ -70,7 +70,11 @@ def abort_heavy_resources(request: BrowserRequest) -> bool:
 
 
 def playwright_settings(max_pages: int, timeout_ms: int) -> dict[str, Any]:
-    """Scrapy settings that switch scrapy-playwright on for requests that ask for it."""
+    """Scrapy settings that switch scrapy-playwright on for requests that ask for it.
+
+    No startup contexts: the http and https handlers are two instances, and each would
+    launch its own browser at start; created lazily, only the scheme in use starts one.
+    """
     launch: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS)}
     executable = find_chromium()
     if executable:
@@ -85,9 +89,6 @@ def playwright_settings(max_pages: int, timeout_ms: int) -> dict[str, Any]:
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max_pages,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
-        "PLAYWRIGHT_CONTEXTS": {
-            "default": {"java_script_enabled": True, "service_workers": "block"}
-        },
     }
 
 

@@ -232,6 +232,7 @@ class BlockPageMiddleware:
         stats.set_value("patrol/blocked_pages", blocked)
         logger.warning("block page at %s (%d so far)", response.url, blocked)
         if blocked >= self.profile.block_give_up_after:
+            stats.inc_value("patrol/blocked_requests")
             await self._stop("too many block pages")
             raise IgnoreRequest(f"blocked: {response.url}")
         retry = get_retry_request(

@@ -98,7 +98,7 @@ def run_patrol(
 
     from spiders.marketplace import MarketplaceSpider
 
-    overrides: dict[str, Any] = {"PATROL_SITE": profile.name, **(settings or {})}
+    overrides: dict[str, Any] = {"PATROL_SITE": site, **(settings or {})}
     if base_url:
         overrides["PATROL_BASE_URL"] = profile.base_url
     if job_dir is not None:

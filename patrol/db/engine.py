@@ -13,8 +13,11 @@ altered behind the user's back (only ``patrol db upgrade`` changes the schema).
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,18 @@ class Database:
         self.engine.dispose()
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
 def display_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
@@ -63,7 +78,8 @@ def create_patrol_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise PatrolError(f"not a database URL: {url!r} ({exc})") from None
-    kwargs: dict[str, Any] = {}
+    # JSON columns hold listing fields as they are: Decimal prices, datetimes
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     else:
@@ -85,7 +101,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA synchronous = FULL")  # a stored lead survives a power cut
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 

@@ -23,15 +23,13 @@ processes can write to one database at once (SQLite serialises the batches with
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, or_, select, text, tuple_, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,6 +69,7 @@ _CONTENT_FIELDS = (
     "attributes",
 )
 _SNAPSHOT_SKIP = frozenset({"capture", "verdict"})
+_LOCK_CLASS = 0x7061  # PostgreSQL advisory lock class of the store's writer lock ("pa")
 
 
 @dataclass(slots=True)
@@ -91,17 +90,15 @@ class StoreCounts:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)  # Decimal, …
-
-
 def content_hash(listing: Listing) -> str:
-    """sha256 of the listing's content fields (not its URL, fetch time or page bytes)."""
-    data = {name: getattr(listing, name) for name in _CONTENT_FIELDS}
-    raw = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    """sha256 of the listing's content fields (not its URL, fetch time or page bytes).
+
+    ``repr`` of plain values (str, Decimal, bool, lists, sorted dict items) is stable
+    across runs and processes, and much cheaper than JSON for 100,000s of listings.
+    """
+    values = [getattr(listing, name) for name in _CONTENT_FIELDS]
+    values[-1] = sorted(listing.attributes.items())
+    return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
 def _fingerprint(parts: Iterable[str]) -> str | None:
@@ -118,21 +115,18 @@ def _content_fingerprint(listing: Listing) -> str | None:
 def _image_fingerprint(listing: Listing) -> str | None:
     if not listing.image_urls:
         return None
-    urls = sorted(
-        {urlsplit(url)._replace(query="", fragment="").geturl() for url in listing.image_urls}
-    )
+    # the same picture is often served with other query strings (sizes, tokens)
+    urls = sorted({url.partition("#")[0].partition("?")[0] for url in listing.image_urls})
     return _fingerprint(urls)
 
 
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(Listing) if f.name not in _SNAPSHOT_SKIP)
+
+
 def _snapshot_data(listing: Listing) -> dict[str, Any]:
-    data = {f.name: getattr(listing, f.name) for f in fields(listing)}
-    for name in _SNAPSHOT_SKIP:
-        data.pop(name, None)
-    verdict = listing.verdict
-    if verdict is not None:
-        data["verdict"] = verdict.to_dict()
-    result: dict[str, Any] = json.loads(json.dumps(data, default=_json_default))
-    return result
+    """The listing as a JSON column value (the engine's serializer writes Decimal/datetime)."""
+    # the verdict is kept beside it: score/flagged columns and one rule_hits row per hit
+    return {name: getattr(listing, name) for name in _SNAPSHOT_FIELDS}
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -147,6 +141,8 @@ class _Seen:
     listing: Listing
     marketplace_id: int
     hash: str
+    content_fp: str | None = None
+    image_fp: str | None = None
     pk: int | None = None
     kind: str = "new"  # new | changed | unchanged
     previous_score: float | None = None
@@ -167,9 +163,11 @@ class ListingStore:
     # -- helpers ---------------------------------------------------------------------
 
     def _insert(self, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+        """A Core INSERT on the model's table (no ORM bulk machinery: many rows, fast)."""
+        table = model.__table__
         if self.db.dialect == "postgresql":
-            return postgresql.insert(model)
-        return sqlite.insert(model)
+            return postgresql.insert(table)  # type: ignore[arg-type]
+        return sqlite.insert(table)  # type: ignore[arg-type]
 
     def _marketplace_id(self, session: Session, code: str) -> int:
         if code not in self._marketplaces:
@@ -203,17 +201,21 @@ class ListingStore:
                     "official": listing.shop_official,
                     "first_seen_at": now,
                 }
-                for key, listing in missing.items()
+                for key, listing in sorted(missing.items(), key=lambda kv: kv[0])
             ],
         )
-        for chunk in _chunks(list(missing)):
-            rows = session.execute(
-                select(Shop.marketplace_id, Shop.shop_id, Shop.id).where(
-                    tuple_(Shop.marketplace_id, Shop.shop_id).in_(chunk)
+        by_marketplace: dict[int, list[str]] = {}
+        for marketplace_id, shop_id in missing:
+            by_marketplace.setdefault(marketplace_id, []).append(shop_id)
+        for marketplace_id, shop_ids in by_marketplace.items():
+            for chunk in _chunks(shop_ids):
+                rows = session.execute(
+                    select(Shop.shop_id, Shop.id).where(
+                        Shop.marketplace_id == marketplace_id, Shop.shop_id.in_(chunk)
+                    )
                 )
-            )
-            for marketplace_id, shop_id, pk in rows:
-                self._shops[(marketplace_id, shop_id)] = pk
+                for shop_id, pk in rows:
+                    self._shops[(marketplace_id, shop_id)] = pk
 
     def _listing_values(self, seen: _Seen, now: datetime) -> dict[str, Any]:
         listing = seen.listing
@@ -233,8 +235,8 @@ class ListingStore:
             "body_sha256": listing.body_sha256,
             "evidence_path": listing.evidence_path,
             "content_hash": seen.hash,
-            "content_fingerprint": _content_fingerprint(listing),
-            "image_fingerprint": _image_fingerprint(listing),
+            "content_fingerprint": seen.content_fp,
+            "image_fingerprint": seen.image_fp,
             "score": verdict.score if verdict is not None else None,
             "flagged": bool(verdict is not None and verdict.flagged),
             "status": "active",
@@ -255,11 +257,19 @@ class ListingStore:
                 gone.append(item)
             else:
                 latest[(item.marketplace, item.listing_id)] = item
-        with self.db.sessions.begin() as session:
-            if latest:
-                self._store_listings(session, list(latest.values()), counts)
-            if gone:
-                self._store_gone(session, gone, counts)
+        # one order for every writer, so concurrent batches lock rows without deadlocks
+        ordered = [latest[key] for key in sorted(latest)]
+        try:
+            with self.db.sessions.begin() as session:
+                if ordered:
+                    self._store_listings(session, ordered, counts)
+                if gone:
+                    self._store_gone(session, gone, counts)
+        except BaseException:
+            # ids cached during a rolled-back transaction may not exist: forget them
+            self._marketplaces.clear()
+            self._shops.clear()
+            raise
         self.totals.add(counts)
         return counts
 
@@ -268,34 +278,23 @@ class ListingStore:
     ) -> None:
         now = utcnow()
         batch = [
-            _Seen(item, self._marketplace_id(session, item.marketplace), content_hash(item))
+            _Seen(
+                item,
+                self._marketplace_id(session, item.marketplace),
+                content_hash(item),
+                _content_fingerprint(item),
+                _image_fingerprint(item),
+            )
             for item in listings
         ]
         self._shop_ids(session, [(s.marketplace_id, s.listing) for s in batch])
+        self._lock_marketplaces(session, {s.marketplace_id for s in batch})
         by_key = {(s.marketplace_id, s.listing.listing_id): s for s in batch}
         self._load_existing(session, by_key)
 
         new = [s for s in batch if s.pk is None]
         if new:
-            inserted = session.execute(
-                self._insert(ListingRow)
-                .on_conflict_do_nothing(index_elements=["marketplace_id", "listing_id"])
-                .returning(ListingRow.marketplace_id, ListingRow.listing_id, ListingRow.id),
-                [
-                    {
-                        **self._listing_values(s, now),
-                        "marketplace_id": s.marketplace_id,
-                        "listing_id": s.listing.listing_id,
-                        "first_seen_at": now,
-                    }
-                    for s in new
-                ],
-            )
-            for marketplace_id, listing_id, pk in inserted:
-                by_key[(marketplace_id, listing_id)].pk = pk
-            raced = {(s.marketplace_id, s.listing.listing_id): s for s in new if s.pk is None}
-            if raced:  # another process stored them first: compare as existing listings
-                self._load_existing(session, raced)
+            self._insert_new_listings(session, new, now)
 
         changed = [s for s in batch if s.kind == "changed"]
         unchanged = [s for s in batch if s.kind == "unchanged"]
@@ -330,6 +329,53 @@ class ListingStore:
         if back:
             self._reopen_relisted(session, back, now, counts)
 
+    def _lock_marketplaces(self, session: Session, marketplace_ids: set[int]) -> None:
+        """Make this transaction the only writer of these marketplaces until it ends.
+
+        SQLite already has one writer at a time (``BEGIN IMMEDIATE``); on PostgreSQL a
+        transaction-scoped advisory lock per marketplace (taken in id order, so never a
+        deadlock) does the same. Between reading which listings exist and inserting the
+        new ones no other patrol can slip in, so new/changed/unchanged, leads and events
+        are exact; the unique indexes stay as the last guard.
+        """
+        if self.db.dialect != "postgresql":
+            return
+        for marketplace_id in sorted(marketplace_ids):
+            session.execute(select(func.pg_advisory_xact_lock(_LOCK_CLASS, marketplace_id)))
+
+    def _insert_new_listings(self, session: Session, new: list[_Seen], now: datetime) -> None:
+        session.execute(
+            self._insert(ListingRow).on_conflict_do_nothing(
+                index_elements=["marketplace_id", "listing_id"]
+            ),
+            [
+                {
+                    **self._listing_values(s, now),
+                    "marketplace_id": s.marketplace_id,
+                    "listing_id": s.listing.listing_id,
+                    "first_seen_at": now,
+                }
+                for s in new
+            ],
+        )
+        # a plain executemany and one SELECT for the ids: much faster than RETURNING
+        self._load_ids(session, {(s.marketplace_id, s.listing.listing_id): s for s in new})
+
+    def _load_ids(self, session: Session, by_key: dict[tuple[int, str], _Seen]) -> None:
+        by_marketplace: dict[int, list[str]] = {}
+        for marketplace_id, listing_id in by_key:
+            by_marketplace.setdefault(marketplace_id, []).append(listing_id)
+        for marketplace_id, listing_ids in by_marketplace.items():
+            for chunk in _chunks(listing_ids):
+                rows = session.execute(
+                    select(ListingRow.listing_id, ListingRow.id).where(
+                        ListingRow.marketplace_id == marketplace_id,
+                        ListingRow.listing_id.in_(chunk),
+                    )
+                )
+                for listing_id, pk in rows:
+                    by_key[(marketplace_id, listing_id)].pk = pk
+
     @staticmethod
     def _verdict_values(listing: Listing) -> dict[str, Any]:
         verdict = listing.verdict
@@ -338,55 +384,80 @@ class ListingStore:
         return {"score": verdict.score, "flagged": verdict.flagged}
 
     def _load_existing(self, session: Session, by_key: dict[tuple[int, str], _Seen]) -> None:
-        keys = list(by_key)
-        for chunk in _chunks(keys):
-            rows = session.execute(
-                select(
-                    ListingRow.marketplace_id,
-                    ListingRow.listing_id,
-                    ListingRow.id,
-                    ListingRow.content_hash,
-                    ListingRow.score,
-                    ListingRow.status,
-                ).where(tuple_(ListingRow.marketplace_id, ListingRow.listing_id).in_(chunk))
+        by_marketplace: dict[int, list[str]] = {}
+        for marketplace_id, listing_id in by_key:
+            by_marketplace.setdefault(marketplace_id, []).append(listing_id)
+        for marketplace_id, listing_ids in by_marketplace.items():
+            for chunk in _chunks(listing_ids):
+                self._load_existing_chunk(session, by_key, marketplace_id, chunk)
+
+    def _load_existing_chunk(
+        self,
+        session: Session,
+        by_key: dict[tuple[int, str], _Seen],
+        marketplace_id: int,
+        listing_ids: Sequence[str],
+    ) -> None:
+        # the unique index (marketplace_id, listing_id) answers this
+        rows = session.execute(
+            select(
+                ListingRow.marketplace_id,
+                ListingRow.listing_id,
+                ListingRow.id,
+                ListingRow.content_hash,
+                ListingRow.score,
+                ListingRow.status,
+            ).where(
+                ListingRow.marketplace_id == marketplace_id,
+                ListingRow.listing_id.in_(listing_ids),
             )
-            for marketplace_id, listing_id, pk, stored_hash, score, status in rows:
-                seen = by_key[(marketplace_id, listing_id)]
-                seen.pk = pk
-                seen.kind = "unchanged" if stored_hash == seen.hash else "changed"
-                seen.previous_score = score
-                seen.was_gone = status == "gone"
+        )
+        for market, listing_id, pk, stored_hash, score, status in rows:
+            seen = by_key[(market, listing_id)]
+            seen.pk = pk
+            seen.kind = "unchanged" if stored_hash == seen.hash else "changed"
+            seen.previous_score = score
+            seen.was_gone = status == "gone"
+
+    def _snapshot_row(self, s: _Seen, now: datetime) -> dict[str, Any]:
+        verdict = s.listing.verdict
+        return {
+            "listing_pk": s.pk,
+            "run_id": self.run_id,
+            "captured_at": s.listing.fetched_at or now,
+            "content_hash": s.hash,
+            "data": _snapshot_data(s.listing),
+            "body_sha256": s.listing.body_sha256,
+            "evidence_path": s.listing.evidence_path,
+            "score": verdict.score if verdict is not None else None,
+            "flagged": bool(verdict is not None and verdict.flagged),
+        }
 
     def _store_snapshots(self, session: Session, batch: list[_Seen], now: datetime) -> None:
-        if not batch:
-            return
-        rows = []
-        for s in batch:
-            verdict = s.listing.verdict
-            rows.append(
-                {
-                    "listing_pk": s.pk,
-                    "run_id": self.run_id,
-                    "captured_at": s.listing.fetched_at or now,
-                    "content_hash": s.hash,
-                    "data": _snapshot_data(s.listing),
-                    "body_sha256": s.listing.body_sha256,
-                    "evidence_path": s.listing.evidence_path,
-                    "score": verdict.score if verdict is not None else None,
-                    "flagged": bool(verdict is not None and verdict.flagged),
-                }
+        """Snapshots of new/changed listings; the rule hits of their verdicts beside them."""
+        with_hits = [s for s in batch if s.listing.verdict and s.listing.verdict.hits]
+        plain = [s for s in batch if not (s.listing.verdict and s.listing.verdict.hits)]
+        if plain:  # most listings: no ids needed back, the fastest executemany
+            session.execute(
+                self._insert(ListingSnapshot), [self._snapshot_row(s, now) for s in plain]
             )
-        if not any(s.listing.verdict and s.listing.verdict.hits for s in batch):
-            session.execute(self._insert(ListingSnapshot), rows)
+        if not with_hits:
             return
-        ids = session.scalars(
-            self._insert(ListingSnapshot).returning(
-                ListingSnapshot.id, sort_by_parameter_order=True
-            ),
-            rows,
-        ).all()
+        session.execute(
+            self._insert(ListingSnapshot), [self._snapshot_row(s, now) for s in with_hits]
+        )
+        ids: dict[int, int] = {}
+        for chunk in _chunks([s.pk for s in with_hits]):
+            # the writer lock makes each listing's newest snapshot the one just written
+            for listing_pk, snapshot_id in session.execute(
+                select(ListingSnapshot.listing_pk, func.max(ListingSnapshot.id))
+                .where(ListingSnapshot.listing_pk.in_(chunk))
+                .group_by(ListingSnapshot.listing_pk)
+            ):
+                ids[listing_pk] = snapshot_id
         hits = []
-        for s, snapshot_id in zip(batch, ids, strict=True):
+        for s in with_hits:
+            snapshot_id = ids[s.pk]  # type: ignore[index]
             verdict = s.listing.verdict
             for hit in verdict.hits if verdict is not None else ():
                 hits.append(
@@ -502,12 +573,22 @@ class ListingStore:
                 }
             )
         where = text(OPEN_LEAD_SQL)  # the partial unique index's own predicate
-        created = session.execute(
-            self._insert(Lead)
-            .on_conflict_do_nothing(index_elements=["listing_pk"], index_where=where)
-            .returning(Lead.id, Lead.listing_pk),
+        session.execute(
+            self._insert(Lead).on_conflict_do_nothing(
+                index_elements=["listing_pk"], index_where=where
+            ),
             rows,
-        ).all()
+        )
+        created: list[tuple[int, int]] = []
+        for chunk in _chunks([s.pk for s in batch]):
+            # only listings without an open lead got one, under the writer lock: these
+            created.extend(
+                session.execute(
+                    select(Lead.id, Lead.listing_pk).where(
+                        Lead.listing_pk.in_(chunk), Lead.status.in_(OPEN_LEAD_STATUSES)
+                    )
+                ).tuples()
+            )
         by_pk = {s.pk: s for s in batch}
         events = []
         for lead_id, listing_pk in created:
@@ -543,11 +624,25 @@ class ListingStore:
         by_content: dict[str, list[_Seen]] = {}
         by_images: dict[str, list[_Seen]] = {}
         for s in new:
-            if (content := _content_fingerprint(s.listing)) is not None:
-                by_content.setdefault(content, []).append(s)
-            if (images := _image_fingerprint(s.listing)) is not None:
-                by_images.setdefault(images, []).append(s)
-        if not by_content and not by_images:
+            if s.content_fp is not None:
+                by_content.setdefault(s.content_fp, []).append(s)
+            if s.image_fp is not None:
+                by_images.setdefault(s.image_fp, []).append(s)
+        batch_pks = {s.pk for s in new}
+        # first the cheap, indexed question: does any *other* listing look the same?
+        twins = [
+            pk
+            for pk in session.scalars(
+                select(ListingRow.id).where(
+                    or_(
+                        ListingRow.content_fingerprint.in_(list(by_content)),
+                        ListingRow.image_fingerprint.in_(list(by_images)),
+                    )
+                )
+            )
+            if pk not in batch_pks
+        ]
+        if not twins:
             return {}
         rows = session.execute(
             select(
@@ -560,10 +655,7 @@ class ListingStore:
             )
             .join(ListingRow, ListingRow.id == Lead.listing_pk)
             .where(
-                or_(
-                    ListingRow.content_fingerprint.in_(list(by_content)),
-                    ListingRow.image_fingerprint.in_(list(by_images)),
-                ),
+                ListingRow.id.in_(twins[:1000]),
                 or_(Lead.status.in_(("notice_sent", "closed")), ListingRow.status == "gone"),
                 Lead.status != "dismissed",
             )
@@ -613,6 +705,9 @@ class ListingStore:
     # -- gone ------------------------------------------------------------------------
 
     def _store_gone(self, session: Session, gone: list[ListingGone], counts: StoreCounts) -> None:
+        self._lock_marketplaces(
+            session, {self._marketplace_id(session, item.marketplace) for item in gone}
+        )
         for item in gone:
             marketplace_id = self._marketplace_id(session, item.marketplace)
             row = session.execute(
@@ -672,6 +767,7 @@ class ListingStore:
         now = utcnow()
         with self.db.sessions.begin() as session:
             marketplace_id = self._marketplace_id(session, marketplace)
+            self._lock_marketplaces(session, {marketplace_id})
             expected = and_(
                 ListingRow.marketplace_id == marketplace_id,
                 ListingRow.status == "active",

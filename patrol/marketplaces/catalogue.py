@@ -2,13 +2,15 @@
 
 The data lives in ``data/*.yaml`` so that it reads as data; this module turns it into typed,
 immutable objects once (lazily, then cached) and derives the evasive spellings that are
-mechanical (look-alike letters, split names, pinyin, traditional characters) so the
-hand-written lists only hold what needs a human (misspellings, homophones).
+mechanical (look-alike letters, split names) so the hand-written lists only hold what needs a human
+(misspellings, homophones). Pinyin and traditional forms were produced once with pypinyin
+and OpenCC and are stored in the YAML, so loading the catalogue stays fast.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -168,30 +170,38 @@ class Maker:
 
 
 def _load(name: str) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with (_DATA / name).open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=loader)
 
 
-def _lookalikes(name: str) -> tuple[str, ...]:
+def _hides_name(variant: str, plain: tuple[str, ...]) -> bool:
+    """True when no plain spelling of the brand survives intact inside ``variant``."""
+    for name in plain:
+        if re.search(rf"(?<![^\W\d_]){re.escape(name)}(?![^\W\d_])", variant, re.IGNORECASE):
+            return False
+    return True
+
+
+def _lookalikes(name: str, plain: tuple[str, ...]) -> tuple[str, ...]:
     """Every one-letter look-alike substitution of ``name`` (and of its upper case)."""
     out: list[str] = []
     for form in dict.fromkeys((name, name.upper())):
         for pos, ch in enumerate(form):
             for sub in _LOOKALIKE.get(ch, ()):
                 out.append(form[:pos] + sub + form[pos + 1 :])
-    return tuple(dict.fromkeys(out))
+    return tuple(v for v in dict.fromkeys(out) if _hides_name(v, plain))
 
 
-def _splits_en(name: str) -> tuple[str, ...]:
-    words = name.split()
-    target = max((w for w in words if w.isalpha() and len(w) <= 8), key=len, default=None)
-    if target is None or len(target) < 3:
-        return ()
+def _splits_en(name: str, plain: tuple[str, ...]) -> tuple[str, ...]:
     out = []
-    for sep in ("-", " ", ".", "*", "_"):
-        split = sep.join(target.upper() if sep != " " else target)
-        out.append(name.replace(target, split, 1))
-    return tuple(out)
+    for word in name.split():
+        if not word.isalpha() or not 3 <= len(word) <= 8:
+            continue
+        for sep in ("-", " ", ".", "*", "_"):
+            split = sep.join(word.upper() if sep != " " else word)
+            out.append(name.replace(word, split, 1))
+    return tuple(v for v in dict.fromkeys(out) if _hides_name(v, plain))
 
 
 def _splits_zh(name: str) -> tuple[str, ...]:
@@ -200,17 +210,7 @@ def _splits_zh(name: str) -> tuple[str, ...]:
     return tuple(sep.join(name) for sep in (" ", "-", "·", "*", "/", "_"))
 
 
-@functools.cache
-def _converter() -> Any:
-    import opencc
-
-    return opencc.OpenCC("s2t")
-
-
-def _pinyin(zh: str) -> tuple[str, ...]:
-    from pypinyin import lazy_pinyin
-
-    syllables = lazy_pinyin(zh)
+def _pinyin(syllables: list[str]) -> tuple[str, ...]:
     joined = "".join(syllables)
     return (joined, joined.capitalize(), joined.upper(), " ".join(syllables))
 
@@ -218,9 +218,9 @@ def _pinyin(zh: str) -> tuple[str, ...]:
 def _brand(raw: dict[str, Any]) -> Brand:
     zh = str(raw["zh"])
     en = str(raw["en"])
-    has_zh = any("\u4e00" <= ch <= "\u9fff" for ch in zh)
-    traditional = _converter().convert(zh) if has_zh else None
-    pinyin = _pinyin(zh) if has_zh and raw.get("pinyin", True) else ()
+    pinyin = _pinyin([str(s) for s in raw["pinyin"]]) if raw.get("pinyin") else ()
+    aliases = tuple(str(a) for a in raw.get("aliases", ()))
+    plain = (en, *aliases)
     return Brand(
         id=raw["id"],
         en=en,
@@ -231,13 +231,13 @@ def _brand(raw: dict[str, Any]) -> Brand:
             Product(c, str(z), str(e), Decimal(lo), Decimal(hi))
             for c, z, e, lo, hi in raw["products"]
         ),
-        aliases=tuple(str(a) for a in raw.get("aliases", ())),
-        misspelt=tuple(raw.get("misspelt") or ()),
+        aliases=aliases,
+        misspelt=tuple(v for v in raw.get("misspelt") or () if _hides_name(v, plain)),
         homophone=tuple(raw.get("homophone") or ()),
         pinyin=pinyin,
-        traditional=traditional if traditional != zh else None,
-        lookalike=_lookalikes(en),
-        split_en=_splits_en(en),
+        traditional=raw.get("traditional"),
+        lookalike=_lookalikes(en, plain),
+        split_en=_splits_en(en, plain),
         split_zh=_splits_zh(zh),
         has_patents=bool(raw.get("patents", False)),
     )
@@ -296,7 +296,8 @@ def homonyms() -> tuple[Homonym, ...]:
 @functools.cache
 def compatibles() -> tuple[Compatible, ...]:
     return tuple(
-        Compatible(c, b, z, e, Decimal(lo), Decimal(hi)) for c, b, z, e, lo, hi in _goods()["compatible"]
+        Compatible(c, b, z, e, Decimal(lo), Decimal(hi))
+        for c, b, z, e, lo, hi in _goods()["compatible"]
     )
 
 

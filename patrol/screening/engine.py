@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from patrol.items import Listing
 from patrol.screening.matchers.brands import BrandMatch, FieldText
 from patrol.screening.matchers.patent_claims import check_patents, patent_claims
-from patrol.screening.normalise import NormalisedText, phrase_key
+from patrol.screening.normalise import View, phrase_key
 from patrol.screening.rulebook import Brand, Rulebook
 from patrol.screening.schema import RuleSpec
 from patrol.screening.verdict import Hit, Verdict
@@ -32,6 +32,7 @@ __all__ = ["screen"]
 logger = logging.getLogger(__name__)
 
 _BRAND_FIELDS = ("title", "description", "brand")
+_FUZZY_FIELDS = ("title", "brand")  # misspellings that matter name the goods; prose has many near-words
 
 
 @dataclass(slots=True)
@@ -89,11 +90,13 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
         else:
             category_exclusions.setdefault(value, match.key)
     prepared.classes = frozenset(classes)
-    mentions = _brand_mentions(prepared, rulebook)
+    homonym_phrases: dict[int, str] = {}
+    mentions = _brand_mentions(prepared, rulebook, homonym_phrases)
     phrase_hits = list(_phrase_hits(prepared, rulebook))
     fired = {hit.rule_id for hit in phrase_hits}
     exclusions = _exclusions(prepared, rulebook, category_exclusions, fired)
     active, notes = _set_aside(prepared, rulebook, mentions, homonym_brands, exclusions)
+    notes.extend(_homonym_notes(rulebook, homonym_phrases, {m.brand for m in mentions}))
     hits: list[Hit] = list(notes)
     hits.extend(_mention_hits(prepared, rulebook, active))
     brands_named = {m.brand for m in active}
@@ -104,24 +107,36 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     return hits
 
 
-def _brand_mentions(prepared: _Listing, rulebook: Rulebook) -> list[BrandMatch]:
-    """Brand names in the brand fields, minus those inside a homonym phrase."""
+def _brand_mentions(
+    prepared: _Listing, rulebook: Rulebook, homonyms_seen: dict[int, str]
+) -> list[BrandMatch]:
+    """Brand names in the brand fields, minus those inside a homonym phrase.
+
+    ``homonyms_seen`` receives the brands set aside by a homonym phrase, and the phrase.
+    """
     names = rulebook.brand_names
     mentions: list[BrandMatch] = []
     for field_text in prepared.fields.values():
         found = rulebook.brand_index.find(field_text, names)
-        found.extend(_fuzzy(field_text, rulebook, found))
+        if field_text.name in _FUZZY_FIELDS:
+            found.extend(_fuzzy(field_text, rulebook, found))
         if found and len(rulebook.homonym_index):
             view = field_text.words
             homonyms = [
-                (m.value, view.original_span(m.start, m.end))
+                (m.value, view.original_span(m.start, m.end), m.key)
                 for m in rulebook.homonym_index.find(view.text)
             ]
-            found = [
-                m
-                for m in found
-                if not any(b == m.brand and _overlaps(span, m.span) for b, span in homonyms)
-            ]
+            kept = []
+            for match in found:
+                phrase = next(
+                    (k for b, span, k in homonyms if b == match.brand and _overlaps(span, match.span)),
+                    None,
+                )
+                if phrase is None:
+                    kept.append(match)
+                else:
+                    homonyms_seen.setdefault(match.brand, phrase)
+            found = kept
         mentions.extend(found)
     return mentions
 
@@ -156,7 +171,7 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _views(prepared: _Listing, rule: RuleSpec) -> Iterable[tuple[str, NormalisedText]]:
+def _views(prepared: _Listing, rule: RuleSpec) -> Iterable[tuple[str, View]]:
     for name in rule.fields:
         if name in prepared.fields:
             yield name, prepared.fields[name].words
@@ -180,7 +195,7 @@ def _phrase_hits(prepared: _Listing, rulebook: Rulebook) -> Iterable[Hit]:
                 yield _text_hit(rule, name, view, found.start(), found.end(), "pattern")
 
 
-def _text_hit(rule: RuleSpec, name: str, view: NormalisedText, start: int, end: int, how: str) -> Hit:
+def _text_hit(rule: RuleSpec, name: str, view: View, start: int, end: int, how: str) -> Hit:
     span = view.original_span(start, end)
     return Hit(
         rule_id=rule.id,
@@ -275,6 +290,16 @@ def _set_aside(
         if reasons.get(mention.brand) is None and not excluded:
             active.append(mention)
     return active, notes
+
+
+def _homonym_notes(rulebook: Rulebook, phrases: dict[int, str], named: set[int]) -> Iterable[Hit]:
+    rule = next(iter(rulebook.rules_of("homonym")), None)
+    if rule is None:
+        return
+    for index, phrase in phrases.items():
+        if index not in named:
+            brand = rulebook.brands[index]
+            yield _note(rule, brand, "title", phrase, f"{phrase!r} is a homonym of {brand.name}")
 
 
 def _note(rule: RuleSpec, brand: Brand, field_name: str, text: str, why: str) -> Hit:

@@ -41,7 +41,7 @@ __all__ = ["SCHEMA_VERSION", "LintProblem", "RulebookError", "RulebookSource", "
 SCHEMA_VERSION = 1
 _TOP_KEYS = frozenset({"schema", "threshold", "categories", "brands", "rules"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_CLASS = re.compile(r"^\d{1,2}$")
+_CLASS = re.compile(r"^\d{1,3}$")
 _MAX_PATTERN = 500
 
 
@@ -75,13 +75,21 @@ class RulebookSource:
 
 
 class _Map(dict[str, Any]):
-    line: int = 0
-    key_lines: dict[str, int]
+    """A YAML mapping that knows its line and the line of each key."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
 
 
 class _List(list[Any]):
-    line: int = 0
-    item_lines: list[int]
+    """A YAML sequence that knows its line and the line of each item."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.line = 0
+        self.item_lines: list[int] = []
 
 
 class _MarkedLoader(yaml.SafeLoader):

@@ -15,7 +15,9 @@ a person and a mark in a listing meet in the same form.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +30,7 @@ __all__ = [
     "MAX_FIELD_CHARS",
     "CharNote",
     "NormalisedText",
+    "View",
     "compact",
     "compact_key",
     "is_han",
@@ -63,26 +66,29 @@ class CharNote:
         return f"{self.kind}: {prefix}{self.original}→{self.folded}"
 
 
-@dataclass(frozen=True, slots=True)
 class NormalisedText:
-    """A normalised string whose characters each know their span in the original.
+    """A normalised string whose characters each know the original character they came from.
 
-    ``starts[i]:ends[i]`` is the original span of ``text[i]``; ``notes[i]`` says how it
-    was folded (``None`` for plain case folding or no change).
+    ``starts[i]`` is the index in ``original`` of the character that ``text[i]`` came
+    from; ``notes`` holds, for the few characters that were disguised or folded beyond
+    case, how (a sparse mapping, empty for plain text).
     """
 
-    original: str
-    text: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
-    notes: tuple[CharNote | None, ...]
-    positions: tuple[int, ...] = ()  # index of each character in the view it came from
+    __slots__ = ("notes", "original", "starts", "text")
+
+    def __init__(
+        self, original: str, text: str, starts: Sequence[int], notes: dict[int, CharNote]
+    ) -> None:
+        self.original = original
+        self.text = text
+        self.starts = starts
+        self.notes = notes
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """The original ``[start, end)`` that the normalised ``text[start:end]`` covers."""
+        """The original ``[start, end)`` that ``text[start:end]`` covers."""
         if not self.text or end <= start:
             return (0, 0)
-        return (self.starts[start], self.ends[end - 1])
+        return (self.starts[start], self.starts[end - 1] + 1)
 
     def original_text(self, start: int, end: int) -> str:
         a, b = self.original_span(start, end)
@@ -90,21 +96,71 @@ class NormalisedText:
 
     def notes_between(self, start: int, end: int) -> list[CharNote]:
         seen: list[CharNote] = []
-        for note in self.notes[start:end]:
-            if note is not None and note not in seen:
-                seen.append(note)
+        if self.notes:
+            for index in range(start, end):
+                note = self.notes.get(index)
+                if note is not None and note not in seen:
+                    seen.append(note)
         return seen
 
-    def subset(self, keep: list[int], text: str | None = None) -> NormalisedText:
-        """A view made of the characters at ``keep`` (optionally with replaced text)."""
-        return NormalisedText(
-            original=self.original,
-            text=text if text is not None else "".join(self.text[i] for i in keep),
-            starts=tuple(self.starts[i] for i in keep),
-            ends=tuple(self.ends[i] for i in keep),
-            notes=tuple(self.notes[i] for i in keep),
-            positions=tuple(keep),
-        )
+
+class View:
+    """The base text with separators dropped (compact) or collapsed (words).
+
+    Only ``text`` is built eagerly (with C-speed string operations); the map from a
+    view position back to the base text is built the first time a match needs it, so
+    a listing that matches nothing never pays for it.
+    """
+
+    __slots__ = ("_positions", "base", "kind", "text")
+
+    def __init__(self, base: NormalisedText, kind: str) -> None:
+        self.base = base
+        self.kind = kind
+        self._positions: list[int] | None = None
+        if kind == "compact":
+            self.text = base.text.translate(_DROP_SEPARATORS)
+        else:
+            spaced = _SEPARATOR_RUN.sub(" ", base.text).strip(" ")
+            self.text = _HAN_GAP.sub("", spaced) if " " in spaced else spaced
+
+    @property
+    def original(self) -> str:
+        return self.base.original
+
+    @property
+    def positions(self) -> list[int]:
+        """The base index of each character of ``text``."""
+        if self._positions is None:
+            self._positions = _positions(self.base.text, self.text, self.kind)
+        return self._positions
+
+    def base_span(self, start: int, end: int) -> tuple[int, int]:
+        positions = self.positions
+        return (positions[start], positions[end - 1] + 1)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        if end <= start or not self.text:
+            return (0, 0)
+        return self.base.original_span(*self.base_span(start, end))
+
+    def original_text(self, start: int, end: int) -> str:
+        a, b = self.original_span(start, end)
+        return self.original[a:b]
+
+
+def _positions(base: str, text: str, kind: str) -> list[int]:
+    if kind == "compact":
+        return [i for i, ch in enumerate(base) if ch not in _SEPARATORS]
+    out: list[int] = []
+    previous = ""
+    for run in _WORD_RUN.finditer(base):
+        start = run.start()
+        if out and not (is_han(previous) and is_han(base[start])):
+            out.append(out[-1] + 1)  # the separator after the previous run
+        out.extend(range(start, run.end()))
+        previous = base[run.end() - 1]
+    return out
 
 
 def is_han(char: str) -> bool:
@@ -123,9 +179,16 @@ def is_latin_word_char(char: str) -> bool:
     return char.isascii() and char.isalnum()
 
 
+_EXTRA_HOMOGLYPHS = {"κ": "k", "ε": "e", "τ": "t", "ρ": "p", "υ": "u", "η": "n", "χ": "x", "ω": "w"}
+
+
 @lru_cache(maxsize=1)
 def _homoglyph_table() -> dict[str, tuple[str, str]]:
-    """Look-alike letters of other scripts → (ASCII letter, script name)."""
+    """Look-alike letters of other scripts → (ASCII letter, script name).
+
+    A capital maps to the capital it looks like (Greek Ι → I, not l), a small letter to
+    the small letter, from the Unicode confusables data.
+    """
     table: dict[str, tuple[str, str]] = {}
     for char, entries in _confusables.confusables_data.items():
         if len(char) != 1 or char.isascii():
@@ -135,11 +198,17 @@ def _homoglyph_table() -> dict[str, tuple[str, str]]:
         script = _homoglyph_categories.alias(char)
         if script not in _HOMOGLYPH_SCRIPTS:
             continue
-        for entry in entries:
-            target = entry["c"]
-            if len(target) == 1 and target.isascii() and target.isalpha():
-                table[char] = (target.lower(), script.title())
-                break
+        targets = [
+            entry["c"]
+            for entry in entries
+            if len(entry["c"]) == 1 and entry["c"].isascii() and entry["c"].isalpha()
+        ]
+        if not targets:
+            continue
+        same_case = [t for t in targets if t.isupper() == char.isupper()]
+        table[char] = ((same_case or targets)[0].lower(), script.title())
+    for char, letter in _EXTRA_HOMOGLYPHS.items():
+        table.setdefault(char, (letter, "Greek"))
     return table
 
 
@@ -192,36 +261,71 @@ def _fold_char(char: str) -> tuple[tuple[str, CharNote | None], ...]:
     return tuple(out)
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each character on first sight.
+
+    Characters whose fold is one character with nothing to explain go in the table;
+    the others are recorded in :data:`_COMPLEX` so that :func:`normalise` can take its
+    per-character path only for text that holds one.
+    """
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(folded) == 1 and folded[0][1] is None:
+            self[code] = folded[0][0]
+            return folded[0][0]
+        _COMPLEX.add(chr(code))
+        self[code] = chr(code)
+        return chr(code)
+
+
+_COMPLEX: set[str] = set()
+_TABLE = _FoldTable()
+_SEPARATORS = frozenset((_WHITESPACE, _SEPARATOR))
+_DROP_SEPARATORS = {ord(_WHITESPACE): None, ord(_SEPARATOR): None}
+_SEPARATOR_RUN = re.compile(r"[ \-]+")
+_WORD_RUN = re.compile(r"[^ \-]+")
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_HAN_GAP = re.compile(f"(?<=[{_HAN_CLASS}]) (?=[{_HAN_CLASS}])")
+_LEET_NEAR_LETTER = re.compile(r"[a-z][013457@$]|[013457@$][a-z]")
+
+
 def normalise(text: str | None, *, leet: bool = True) -> NormalisedText:
     """Normalise ``text`` (NFKC, case fold, accents, t2s, homoglyphs, leet) with spans.
 
     Separators (spaces, punctuation, symbols, control and zero-width characters) stay in
     the text as ``" "`` (whitespace) or ``"-"`` (anything else), so callers can see where
-    words break; :meth:`compact` views drop them. Text past :data:`MAX_FIELD_CHARS` is cut.
+    words break; :class:`View` drops or collapses them. Text past :data:`MAX_FIELD_CHARS`
+    is cut.
     """
     original = (text or "")[:MAX_FIELD_CHARS]
-    chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    notes: list[CharNote | None] = []
-    for index, char in enumerate(original):
-        for folded, note in _fold_char(char):
-            chars.append(folded)
-            starts.append(index)
-            ends.append(index + 1)
-            notes.append(note)
-    if leet:
-        _fold_leet(chars, notes)
-    return NormalisedText(original, "".join(chars), tuple(starts), tuple(ends), tuple(notes))
+    folded = original.translate(_TABLE)
+    notes: dict[int, CharNote] = {}
+    if _COMPLEX.isdisjoint(original):
+        starts: Sequence[int] = range(len(original))
+    else:
+        chars: list[str] = []
+        starts = []
+        for index, char in enumerate(original):
+            for piece, note in _fold_char(char):
+                if note is not None:
+                    notes[len(chars)] = note
+                chars.append(piece)
+                starts.append(index)
+        folded = "".join(chars)
+    if leet and _LEET_NEAR_LETTER.search(folded):
+        folded = _fold_leet(folded, notes)
+    return NormalisedText(original, folded, starts, notes)
 
 
-def _fold_leet(chars: list[str], notes: list[CharNote | None]) -> None:
+def _fold_leet(text: str, notes: dict[int, CharNote]) -> str:
     """Digits for letters (N1KE, Ch4nel, Adida5) inside Latin words, in place.
 
     A digit is read as a letter only when letters surround it, or when it is a single
     digit at a word's edge next to at least three letters: ``iPhone15`` and ``RB3025``
     keep their digits.
     """
+    chars = list(text)
     n = len(chars)
     for i, char in enumerate(chars):
         if char not in _LEET:
@@ -250,6 +354,7 @@ def _fold_leet(chars: list[str], notes: list[CharNote | None]) -> None:
             letter = _LEET[char]
             chars[i] = letter
             notes[i] = CharNote("leet", char, letter)
+    return "".join(chars)
 
 
 def normalise_text(text: str | None) -> str:
@@ -261,36 +366,14 @@ def normalise_text(text: str | None) -> str:
     return phrase_key(text)
 
 
-def _collapse(view: NormalisedText, *, drop_all: bool) -> NormalisedText:
-    keep: list[int] = []
-    out: list[str] = []
-    text = view.text
-    n = len(text)
-    for i, char in enumerate(text):
-        if char in (_WHITESPACE, _SEPARATOR):
-            if drop_all or not out or out[-1] == " ":
-                continue
-            j = i + 1
-            while j < n and text[j] in (_WHITESPACE, _SEPARATOR):
-                j += 1
-            if j >= n or (is_han(out[-1]) and is_han(text[j])):
-                continue
-            keep.append(i)
-            out.append(" ")
-            continue
-        keep.append(i)
-        out.append(char)
-    return view.subset(keep, "".join(out))
-
-
-def compact(view: NormalisedText) -> NormalisedText:
+def compact(base: NormalisedText) -> View:
     """The view without separators (where ``N-I-K-E`` and ``古 驰`` become names again)."""
-    return _collapse(view, drop_all=True)
+    return View(base, "compact")
 
 
-def words(view: NormalisedText) -> NormalisedText:
+def words(base: NormalisedText) -> View:
     """The view with separator runs as one space, none between two Chinese characters."""
-    return _collapse(view, drop_all=False)
+    return View(base, "words")
 
 
 def compact_key(text: str) -> str:

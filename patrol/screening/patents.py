@@ -15,7 +15,6 @@ Canonical forms: ``CN201510123456.7`` (12-digit application number and check dig
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["PatentNumber", "canonical_patent_number", "cn_check_digit", "parse_patent_numbers"]
@@ -82,6 +81,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"(?<![A-Za-z0-9])WO\s*(?P<year>(?:19|20)\d{2})\s*/\s*(?P<serial>\d{6})", re.I),
     ),
 )
+
+
+_DIGITS = re.compile(r"\d{3}")
+_MARKER = re.compile(
+    r"(?<![A-Za-z])(?:ZL|CN|US|EP|WO)\s*[\dDRP]|U\.S|专利|\bpat(?:ent)?\b", re.IGNORECASE
+)
+# Full-width ASCII (Ｚ Ｌ ２ ０ …) and the ideographic full stop read as ASCII, one for one.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3002: ord(".")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +173,9 @@ def parse_patent_numbers(text: str | None, *, listed: bool = False) -> list[Pate
     if not text:
         return []
     source = text[:20_000]
-    folded = "".join(
-        unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize("NFKC", ch)) == 1 else ch
-        for ch in source
-    )
+    folded = source if source.isascii() else source.translate(_FULL_WIDTH)
+    if not _DIGITS.search(folded) or not (listed or _MARKER.search(folded)):
+        return []
     found: list[PatentNumber] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:

@@ -86,15 +86,14 @@ class Rulebook:
     patents: Mapping[str, PatentRecord] = field(default_factory=dict)
     repeat_offenders: frozenset[tuple[str, str]] = frozenset()
     brand_names: tuple[str, ...] = ()
+    by_kind: Mapping[str, tuple[RuleSpec, ...]] = field(default_factory=dict)
+    by_variant: Mapping[str, RuleSpec] = field(default_factory=dict)
 
     def rules_of(self, kind: str) -> tuple[RuleSpec, ...]:
-        return tuple(rule for rule in self.rules.values() if rule.kind == kind)
+        return self.by_kind.get(kind, ())
 
     def rule_for_variant(self, variant: str) -> RuleSpec | None:
-        for rule in self.rules.values():
-            if rule.kind == "brand_variant" and rule.variant == variant:
-                return rule
-        return None
+        return self.by_variant.get(variant)
 
 
 def _mark_ref(record: TrademarkRecord) -> RegistryRef:
@@ -218,6 +217,12 @@ def build_rulebook(source: RulebookSource, registry: RegistrySnapshot | None = N
         patents=MappingProxyType({record.number: record for record in registry.patents}),
         repeat_offenders=frozenset(registry.repeat_offenders),
         brand_names=tuple(brand.name for brand in brands),
+        by_kind=MappingProxyType(
+            {kind: tuple(r for r in source.rules if r.kind == kind) for kind in {r.kind for r in source.rules}}
+        ),
+        by_variant=MappingProxyType(
+            {r.variant: r for r in source.rules if r.kind == "brand_variant" and r.variant}
+        ),
     )
 
 

@@ -55,9 +55,7 @@ def test_truncated_pages_yield_what_they_hold_with_a_warning(home: PatrolHome) -
     with serve_marketplaces(
         sites=("taoji",), seed=SEED, listings=LISTINGS, hour=HOUR, faults="truncate"
     ) as fx:
-        result = home.patrol(
-            "taoji", fx.base_url("taoji"), "-s", "PATROL_TRUNCATED_RETRY_TIMES=0"
-        )
+        result = home.patrol("taoji", fx.base_url("taoji"), "-s", "PATROL_TRUNCATED_RETRY_TIMES=0")
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stats
     assert stats["patrol/truncated_pages"] > 0

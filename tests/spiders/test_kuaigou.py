@@ -59,7 +59,9 @@ def test_flagged_spa_listing_evidence_has_screenshot(home: PatrolHome) -> None:
         digest = hashlib.sha256(body).hexdigest()
         assert digest == item["body_sha256"] and item["evidence_path"].endswith(digest + ".html.gz")
         assert item["title"] in body.decode("utf-8")  # the rendered page, not the shell
-        sidecar = json.loads((evidence / item["evidence_path"].replace(".html.gz", ".json")).read_text())
+        sidecar = json.loads(
+            (evidence / item["evidence_path"].replace(".html.gz", ".json")).read_text()
+        )
         png = (evidence / sidecar["screenshot"]).read_bytes()
         assert png.startswith(b"\x89PNG")
         assert hashlib.sha256(png).hexdigest() == sidecar["screenshot_sha256"]

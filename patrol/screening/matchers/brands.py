@@ -12,6 +12,7 @@ one more alias.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ import ahocorasick
 
 from patrol.screening.normalise import (
     NormalisedText,
+    View,
     compact,
     compact_key,
     is_han,
@@ -31,6 +33,12 @@ from patrol.screening.normalise import (
 __all__ = ["AliasEntry", "BrandIndex", "BrandMatch", "FieldText"]
 
 _SUSPICIOUS = ("homoglyph", "leet", "traditional")
+_MIN_LOOKALIKE = 4  # shorter names never match with l for i ("IV" is not "LV")
+
+
+def _fold(text: str) -> str:
+    """Small l and i look alike in many fonts (and capital I is i once case-folded)."""
+    return text.replace("l", "i")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,30 +72,35 @@ class FieldText:
         self.name = name
         self.base = normalise(text)
         self.compact = compact(self.base)
-        self._pinyin: tuple[str, list[int]] | None = None
-        self._words: NormalisedText | None = None
+        self._pinyin: str | None = None
+        self._words: View | None = None
 
     @property
-    def words(self) -> NormalisedText:
+    def words(self) -> View:
         """Separator runs as single spaces (where phrases and fuzzy words are looked for)."""
         if self._words is None:
             self._words = words(self.base)
         return self._words
 
-    def original_span(self, view: NormalisedText, start: int, end: int) -> tuple[int, int]:
-        return view.original_span(start, end)
-
-    def pinyin(self) -> tuple[str, list[int]]:
-        """``|nai|ke|…|`` over the compact view, and the compact index at each position."""
+    def pinyin(self) -> str:
+        """``|nai|ke|#|…|``: the compact view's syllables (``#`` for anything not Chinese)."""
         if self._pinyin is None:
-            parts = ["|"]
-            owners = [-1]
-            for index, char in enumerate(self.compact.text):
-                syllable = pinyin_of(char) if is_han(char) else "#"
-                parts.append(syllable + "|")
-                owners.extend([index] * len(syllable) + [-1])
-            self._pinyin = ("".join(parts), owners)
+            self._pinyin = "|" + self.compact.text.translate(_PINYIN_TABLE)
         return self._pinyin
+
+
+class _PinyinTable(dict[int, str]):
+    """``str.translate`` table: a Chinese character → ``"syllable|"``, anything else → ``"#|"``."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = pinyin_of(char) + "|" if is_han(char) else "#|"
+        self[code] = value
+        return value
+
+
+_PINYIN_TABLE = _PinyinTable()
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
 def _gaps(view: NormalisedText, start: int, end: int) -> list[str]:
@@ -143,7 +156,7 @@ class BrandIndex:
         self.keys = frozenset(entry.key for entry in self.entries)
 
     def _add(self, table: dict[str, list[int]], entry: AliasEntry) -> None:
-        table.setdefault(entry.key, []).append(len(self.entries))
+        table.setdefault(_fold(entry.key), []).append(len(self.entries))
         self.entries.append(entry)
 
     def find(self, field: FieldText, brand_names: Sequence[str]) -> list[BrandMatch]:
@@ -157,7 +170,7 @@ class BrandIndex:
             return
         view = field.compact
         base = field.base
-        for end_index, ids in self._automaton.iter(view.text):
+        for end_index, ids in self._automaton.iter(_fold(view.text)):
             for entry_id in ids:
                 entry = self.entries[entry_id]
                 start = end_index + 1 - len(entry.key)
@@ -168,7 +181,7 @@ class BrandIndex:
     def _check(
         self,
         field: FieldText,
-        view: NormalisedText,
+        view: View,
         base: NormalisedText,
         entry: AliasEntry,
         start: int,
@@ -186,6 +199,8 @@ class BrandIndex:
         variants: list[str] = []
         paths: list[str] = []
         original = base.original_text(base_start, base_end)
+        if view.text[start:end] != entry.key and len(entry.key) < _MIN_LOOKALIKE:
+            return None
         if len(pieces) - 1 > entry.gaps:
             if entry.latin and len(entry.key) <= 3:
                 return None
@@ -194,16 +209,11 @@ class BrandIndex:
                 return None  # "can on" is two words, not "canon" split apart
             variants.append("split")
             paths.append(f"split: {original}")
-        for note in base.notes_between(base_start, base_end):
-            if note.kind == "traditional":
-                if "traditional" not in variants:
-                    variants.append("traditional")
-                    folded = base.text[base_start:base_end]
-                    paths.append(f"traditional: {original}→{folded}")
-            elif note.kind in _SUSPICIOUS:
-                if note.kind not in variants:
-                    variants.append(note.kind)
-                paths.append(note.describe())
+        for kind, path in _disguises(view, start, end, entry.key):
+            if kind not in variants:
+                variants.append(kind)
+            if path not in paths:
+                paths.append(path)
         if entry.source == "pinyin":
             variants.append("pinyin")
             paths.append(f"pinyin: {entry.key}→{entry.alias}")
@@ -224,15 +234,14 @@ class BrandIndex:
         )
 
     def _find_homophones(self, field: FieldText, brand_names: Sequence[str]) -> Iterator[BrandMatch]:
-        if self._pinyin is None or not any(is_han(ch) for ch in field.compact.text):
+        if self._pinyin is None or not _HAN.search(field.compact.text):
             return
-        text, owners = field.pinyin()
+        text = field.pinyin()
         view = field.compact
         for end_index, (length, values) in self._pinyin.iter(text):
-            first = owners[end_index - length + 2]
-            last = owners[end_index - 1]
-            if first < 0 or last < 0:
-                continue
+            start = end_index - length + 1
+            first = text.count("|", 0, start + 1) - 1
+            last = first + text.count("|", start, end_index + 1) - 2
             written = view.text[first : last + 1]
             for brand, chinese in values:
                 if written == chinese or written in self._chinese_keys:
@@ -251,6 +260,30 @@ class BrandIndex:
                     path=f"pinyin: {original}→{syllables}→{chinese} → {brand_names[brand]}",
                     alias=chinese,
                 )
+
+
+def _disguises(view: View, start: int, end: int, key: str) -> list[tuple[str, str]]:
+    """How each character of ``view.text[start:end]`` was disguised to spell ``key``."""
+    found: list[tuple[str, str]] = []
+    traditional = False
+    base = view.base
+    positions = view.positions
+    for offset, index in enumerate(positions[start:end]):
+        begin = base.starts[index]
+        written = base.original[begin : begin + 1]
+        wanted = key[offset]
+        note = base.notes.get(index)
+        if note is not None and note.kind == "traditional":
+            traditional = True
+        elif note is not None and note.kind in ("homoglyph", "leet"):
+            script = f"{note.detail} " if note.detail else ""
+            found.append((note.kind, f"{note.kind}: {script}{written}→{wanted}"))
+        elif note is None and written.casefold() != wanted:
+            found.append(("homoglyph", f"homoglyph: {written}→{wanted}"))
+    if traditional:
+        original = view.original_text(start, end)
+        found.append(("traditional", f"traditional: {original}→{key}"))
+    return found
 
 
 def _joined(edge: str, neighbour: str) -> bool:

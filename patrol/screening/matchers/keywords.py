@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 import ahocorasick
 import re2
 
-from patrol.screening.normalise import NormalisedText, is_latin_word_char, phrase_key
+from patrol.screening.normalise import View, is_latin_word_char, phrase_key
 
 __all__ = ["KeywordIndex", "KeywordMatch", "compile_pattern"]
 
@@ -74,7 +74,7 @@ class KeywordIndex(Generic[T]):
             for value in values:
                 yield KeywordMatch(start, end, key, value)
 
-    def find_in(self, view: NormalisedText) -> Iterator[KeywordMatch[T]]:
+    def find_in(self, view: View) -> Iterator[KeywordMatch[T]]:
         return self.find(view.text)
 
     def contains(self, text: str) -> bool:

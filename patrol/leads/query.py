@@ -1,0 +1,88 @@
+"""Finding leads by what people ask for at the terminal: status, site, shop, officer, …
+
+``patrol leads list`` and ``patrol export leads`` take the same filters, so both read
+them through :class:`LeadFilter` and :func:`find_leads`, which loads each lead with its
+listing, shop and marketplace in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from patrol.db.models import OPEN_LEAD_STATUSES, Lead, ListingRow, Marketplace, Shop, utcnow
+
+__all__ = ["LeadFilter", "find_leads", "lead_source"]
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    statuses: Sequence[str] = ()
+    site: str | None = None  # marketplace code
+    shop: str | None = None  # shop id or shop name
+    assignee: str | None = None
+    overdue: bool = False
+    min_score: float | None = None
+    case_id: int | None = None
+    limit: int | None = None
+
+    def statement(self, now: datetime | None = None) -> Select[tuple[Lead]]:
+        statement = (
+            select(Lead)
+            .join(ListingRow, ListingRow.id == Lead.listing_pk)
+            .join(Marketplace, Marketplace.id == ListingRow.marketplace_id)
+            .outerjoin(Shop, Shop.id == ListingRow.shop_pk)
+            .options(
+                contains_eager(Lead.listing).contains_eager(ListingRow.marketplace),
+                contains_eager(Lead.listing).contains_eager(ListingRow.shop),
+            )
+        )
+        if self.statuses:
+            statement = statement.where(Lead.status.in_(list(self.statuses)))
+        if self.site:
+            statement = statement.where(Marketplace.code == self.site)
+        if self.shop:
+            statement = statement.where(or_(Shop.shop_id == self.shop, Shop.name == self.shop))
+        if self.assignee:
+            statement = statement.where(Lead.assignee == self.assignee)
+        if self.overdue:
+            statement = statement.where(
+                Lead.status.in_(OPEN_LEAD_STATUSES),
+                Lead.deadline.is_not(None),
+                Lead.deadline < (now or utcnow()),
+            )
+        if self.min_score is not None:
+            statement = statement.where(Lead.score >= self.min_score)
+        if self.case_id is not None:
+            statement = statement.where(Lead.case_id == self.case_id)
+        return statement
+
+
+def find_leads(
+    session: Session, lead_filter: LeadFilter, *, order: str = "id", with_events: bool = False
+) -> list[Lead]:
+    """The leads matching ``lead_filter``: by id, or ``"urgency"`` (overdue, then score)."""
+    statement = lead_filter.statement()
+    if order == "urgency":
+        statement = statement.order_by(
+            Lead.deadline.is_(None), Lead.deadline, Lead.score.desc(), Lead.id
+        )
+    else:
+        statement = statement.order_by(Lead.id)
+    if with_events:
+        statement = statement.options(selectinload(Lead.events))
+    if lead_filter.limit:
+        statement = statement.limit(lead_filter.limit)
+    return list(session.scalars(statement).unique())
+
+
+def lead_source(lead: Lead) -> str:
+    """Where a lead came from: ``patrol``, or the source of the tip that filed it."""
+    first = lead.events[0] if lead.events else None
+    if first is not None and first.action == "reported":
+        return str(first.data.get("source") or "tip")
+    return "patrol"

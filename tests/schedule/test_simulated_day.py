@@ -1,0 +1,158 @@
+"""A simulated day of the schedule with real subprocesses standing in for patrols:
+intervals, quiet hours, coalesced slots, crashes recorded as failed, and never two runs
+of one site at once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from patrol.cli import cli
+from patrol.db import open_database
+from patrol.db.models import PatrolRun
+
+FAKE = str(Path(__file__).with_name("fake_run.py"))
+SPEED = 14400  # a simulated day in six real seconds
+
+
+def _schedule(tmp_path: Path) -> Path:
+    path = tmp_path / "schedule.yaml"
+    path.write_text(
+        f"""
+patrol_command: ["{{python}}", "{FAKE}", "{{site}}", "0.05", "0"]
+recheck_command: ["{{python}}", "{FAKE}", "{{site}}", "0.05", "0", "recheck"]
+sites:
+  taoji:
+    every: 2h
+    quiet_hours: "00:00-06:00"
+  bazaar:
+    every: 1h
+    command: ["{{python}}", "{FAKE}", "bazaar", "0.8", "0"]   # 3.2 simulated hours
+  kuaigou:
+    every: 4h
+    recheck: false
+    command: ["{{python}}", "{FAKE}", "kuaigou", "0.05", "3"]  # crashes every time
+recheck:
+  every: 6h
+stop_timeout: 5
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_simulated_day_runs_each_site_on_its_interval_without_overlap(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv("FAKE_RUN_LOG", str(log))
+    args = ["schedule", "run", "--config", str(_schedule(tmp_path)), "--for", "24h",
+            "--speed", str(SPEED), "--start", "2026-11-28T00:00", "--json"]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    runs = report["runs"]
+    jobs = {(j["site"], j["kind"]): j for j in report["jobs"]}
+
+    # what the processes themselves saw: never two runs of one site at once
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(seen) == len(runs)
+    for site in ("taoji", "bazaar", "kuaigou"):
+        spans = sorted((r["start"], r["end"]) for r in seen if r["site"] == site)
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+
+    def started(site: str, kind: str = "patrol") -> list[datetime]:
+        return [
+            datetime.fromisoformat(r["started"])
+            for r in runs
+            if (r["site"], r["kind"]) == (site, kind)
+        ]
+
+    taoji = started("taoji")
+    assert all(t.hour >= 6 for t in taoji)  # quiet hours 00:00-06:00
+    assert taoji[0].hour == 6 and 8 <= len(taoji) <= 10  # 06:00, 08:00, …, 22:00
+    assert jobs[("taoji", "patrol")]["quiet_skips"] == 1
+
+    bazaar = started("bazaar")
+    assert 4 <= len(bazaar) <= 9  # each run lasts ~3 simulated hours: slots coalesce
+    assert jobs[("bazaar", "patrol")]["coalesced"] >= 8
+    assert any(r["coalesced"] for r in runs if r["site"] == "bazaar")
+
+    kuaigou = [r for r in runs if r["site"] == "kuaigou"]
+    assert 5 <= len(kuaigou) <= 7 and all(r["returncode"] == 3 for r in kuaigou)
+    assert ("kuaigou", "recheck") not in jobs
+    assert 1 <= len(started("taoji", "recheck")) <= 3  # 06:00, 12:00, 18:00
+    assert all(t.hour >= 6 for t in started("bazaar", "recheck"))
+
+    # crashed runs are in patrol_runs as failed, with the end of their log
+    database = open_database()
+    with database.sessions() as session:
+        failed = session.scalars(select(PatrolRun).where(PatrolRun.status == "failed")).all()
+    database.dispose()
+    assert len(failed) == len(kuaigou)
+    assert {row.site for row in failed} == {"kuaigou"}
+    assert all("crashed on purpose" in row.stats["schedule/error"] for row in failed)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("sites:\n  taoji:\n    every: 2 hours\n", 3, "sites.taoji.every: bad interval '2 hours'"),
+        ("sites:\n  taoji:\n    every: 0m\n", 3, "bad interval '0m'"),
+        ("sites:\n  taoji:\n    every: 90\n", 3, "bad interval 90"),
+        ("sites:\n  nosuch:\n    every: 1h\n", 2, "unknown site 'nosuch'"),
+        ("sites:\n  taoji:\n    every: 1h\n    quiet_hours: 25-3\n", 4, "bad quiet hours"),
+        ("sites:\n  taoji:\n    every: 1h\nrecheck:\n  every: soon\n", 5, "recheck.every"),
+        ("sites:\n  taoji:\n    every: 1h\n    evry: 2h\n", 4, "unknown key"),
+        ("sites: [\n", 2, "not valid YAML"),
+    ],
+)
+def test_a_bad_schedule_file_names_file_and_line(
+    home: Path, tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    for command in ("run", "show"):
+        result = CliRunner().invoke(cli, ["schedule", command, "--config", str(path)])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"Error: {path}:{line}: "), result.output
+        assert message in result.output and result.output.count("\n") == 1
+
+
+def test_sigterm_stops_the_schedule_and_its_runs_cleanly(home: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "slow.yaml"
+    path.write_text(
+        f'patrol_command: ["{{python}}", "{FAKE}", "{{site}}", "60", "0"]\n'
+        "sites:\n  taoji:\n    every: 1h\nstop_timeout: 5\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "FAKE_RUN_LOG": str(tmp_path / "runs.jsonl")}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "patrol", "schedule", "run", "--config", str(path), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    logs = home / "var" / "logs" / "schedule"
+    while time.monotonic() < deadline and not (logs.is_dir() and any(logs.iterdir())):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    scheduler.send_signal(signal.SIGTERM)
+    out, err = scheduler.communicate(timeout=30)
+    assert scheduler.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["stopped"] == "SIGTERM"
+    (run,) = report["runs"]
+    assert run["returncode"] == -signal.SIGTERM  # the run was asked to stop, and did
+    with pytest.raises(ProcessLookupError):
+        os.kill(run["pid"], 0)
