@@ -3,8 +3,10 @@
 Each database gets ``--listings`` fresh listings (1 in 10 flagged, with a verdict and a
 lead) pushed through :class:`pipelines.store.StorePipeline` exactly as a patrol does
 (batches by size, a final flush on close). The baseline, measured in the same run on a
-fresh database of the same kind, is the naive way: one ORM ``add`` and one ``commit`` per
-listing, on a smaller sample (``--baseline-listings``), reported per listing. Building the
+fresh database of the same kind, is the naive way to do the same job: per listing, look it
+up by its key, ORM-``add`` the rows the pipeline writes (listing, snapshot, and for a flagged
+one its lead and event) and ``commit`` — on a smaller sample (``--baseline-listings``),
+reported per listing. Building the
 listings is not timed. PostgreSQL runs in a throwaway database on ``--postgres`` (skipped
 with ``--no-postgres``).
 """
@@ -91,8 +93,11 @@ def _pipeline_rate(url: str, count: int) -> float:
 
 
 def _baseline_rate(url: str, count: int) -> float:
+    """The naive store: per listing, look it up, ORM-add what the pipeline writes, commit."""
+    from sqlalchemy import select
+
     from patrol.db import open_database
-    from patrol.db.models import ListingRow, Marketplace
+    from patrol.db.models import Lead, LeadEvent, ListingRow, ListingSnapshot, Marketplace
 
     items = _listings(count, "b")
     database = open_database(url)
@@ -102,8 +107,14 @@ def _baseline_rate(url: str, count: int) -> float:
         session.commit()
         started = time.perf_counter()
         for item in items:
-            session.add(
-                ListingRow(
+            listing = session.scalars(
+                select(ListingRow).where(
+                    ListingRow.marketplace_id == marketplace.id,
+                    ListingRow.listing_id == item.listing_id,
+                )
+            ).one_or_none()
+            if listing is None:
+                listing = ListingRow(
                     marketplace_id=marketplace.id,
                     listing_id=item.listing_id,
                     url=item.url,
@@ -118,7 +129,26 @@ def _baseline_rate(url: str, count: int) -> float:
                     score=item.verdict.score,
                     flagged=item.verdict.flagged,
                 )
+                session.add(listing)
+                session.flush()
+            session.add(
+                ListingSnapshot(
+                    listing_pk=listing.id,
+                    content_hash=item.body_sha256,
+                    data={"title": item.title, "description": item.description},
+                    score=item.verdict.score,
+                    flagged=item.verdict.flagged,
+                )
             )
+            if item.verdict.flagged:
+                lead = Lead(
+                    listing_pk=listing.id,
+                    score=item.verdict.score,
+                    reasons=[hit.to_dict() for hit in item.verdict.hits],
+                )
+                session.add(lead)
+                session.flush()
+                session.add(LeadEvent(lead_id=lead.id, actor="bench", action="flagged"))
             session.commit()
         elapsed = time.perf_counter() - started
     database.dispose()
@@ -205,4 +235,6 @@ def bench_db(
             f"{result['postgresql_baseline_listings_per_s']:>8,.0f}/s   "
             f"ratio {result['postgresql_ratio']}×"
         )
-    click.echo(f"  baseline: ORM add + commit per listing, {baseline_listings:,} listings")
+    click.echo(
+        f"  baseline: look up + ORM add + commit per listing, {baseline_listings:,} listings"
+    )

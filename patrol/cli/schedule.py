@@ -96,7 +96,7 @@ def run_command(
         last_started=None if simulated else last_started_runs(),
     )
     runner.install_signal_handlers()
-    until = clock.now() + span if span else None
+    until = clock.start + span if span else None
     console.print(
         f"schedule {schedule.source}: {len(schedule.jobs)} job(s) for "
         f"{', '.join(schedule.sites)}"

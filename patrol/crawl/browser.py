@@ -79,8 +79,13 @@ def playwright_settings(max_pages: int, timeout_ms: int) -> dict[str, Any]:
     executable = find_chromium()
     if executable:
         launch["executable_path"] = executable
+    from scrapy.settings.default_settings import RETRY_EXCEPTIONS
+
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     return {
+        # a navigation timeout or a browser that died mid-page is retried like a dropped
+        # connection
+        "RETRY_EXCEPTIONS": [*RETRY_EXCEPTIONS, "playwright.async_api.Error"],
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,

@@ -185,13 +185,22 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
+def _shows(response: TextResponse, css: str | None, markers: tuple[str, ...]) -> bool:
+    if css and response.css(css):
+        return True
+    return bool(markers) and any(marker in response.text for marker in markers)
+
+
 class BlockPageMiddleware:
-    """Recognise block/captcha pages by the profile's markers; retry, count, give up."""
+    """Recognise block/captcha pages by the profile's markers; retry, count, give up.
+
+    Pages the profile marks as an ``error`` view (an app that could not load its data)
+    are retried like a 5xx answer.
+    """
 
     def __init__(self, crawler: Crawler, backoff: RetryConfig) -> None:
         self.crawler = crawler
         self.backoff = backoff
-        self.markers: tuple[bytes, ...] = ()
         self.profile: SiteProfile | None = None
         self.blocked_for_good = 0  # requests that were still blocked after their retries
         self._closing: asyncio.Future[None] | None = None
@@ -204,28 +213,43 @@ class BlockPageMiddleware:
 
     def _spider_opened(self, spider: Any) -> None:
         self.profile = getattr(spider, "profile", None)
-        if self.profile is not None:
-            self.markers = tuple(m.encode("utf-8") for m in self.profile.block_markers)
 
     def _spider_idle(self, spider: Any) -> None:
         if self.blocked_for_good:
             raise CloseSpider(BLOCKED_REASON)
 
-    def is_block_page(self, response: Response) -> bool:
-        if self.profile is None or not isinstance(response, TextResponse):
-            return False
-        if self.profile.block_css and response.css(self.profile.block_css):
-            return True
-        if not self.markers:
-            return False
-        text = response.text.encode("utf-8")
-        return any(marker in text for marker in self.markers)
+    def is_block_page(self, response: TextResponse) -> bool:
+        assert self.profile is not None
+        return _shows(response, self.profile.block_css, self.profile.block_markers)
+
+    def is_error_page(self, response: TextResponse) -> bool:
+        assert self.profile is not None
+        return _shows(response, self.profile.error_css, self.profile.error_markers)
 
     async def process_response(
         self, request: Request, response: Response, spider: Any = None
     ) -> Request | Response:
-        if self.profile is None or not self.is_block_page(response):
+        if self.profile is None or not isinstance(response, TextResponse):
             return response
+        if self.is_block_page(response):
+            return await self._blocked(request, response)
+        if self.is_error_page(response):
+            return await self._failed(request, response)
+        return response
+
+    async def _failed(self, request: Request, response: Response) -> Request | Response:
+        """A page that says it could not load its data (an app's error view): retry it."""
+        stats = self.crawler.stats
+        assert stats is not None and self.crawler.spider is not None
+        stats.inc_value("patrol/error_pages")
+        retry = get_retry_request(request, spider=self.crawler.spider, reason="error_page")
+        if retry is None:
+            return response  # the spider reads what is there, and warns
+        await asyncio.sleep(self.backoff.backoff(retry.meta["retry_times"]))
+        return retry
+
+    async def _blocked(self, request: Request, response: Response) -> Request | Response:
+        assert self.profile is not None
         stats = self.crawler.stats
         assert stats is not None and self.crawler.spider is not None
         blocked = stats.get_value("patrol/blocked_pages", 0) + 1

@@ -59,6 +59,7 @@ _TOP_KEYS = {
     "required",
     "gone",
     "block",
+    "error",
     "browser",
 }
 
@@ -115,6 +116,8 @@ class SiteProfile:
     gone_css: str | None = None  # ... or an element that does
     block_markers: tuple[str, ...] = ()
     block_css: str | None = None
+    error_markers: tuple[str, ...] = ()  # a page that failed to load its data: retried
+    error_css: str | None = None
     block_retries: int = 2
     block_give_up_after: int = 20
     browser: BrowserRule | None = None
@@ -234,6 +237,8 @@ class _Parser:
                 raise self.fail(("required", i), f"{field_name!r} has no rule under fields")
         gone = self._mapping(data, ("gone",))
         block = self._mapping(data, ("block",))
+        error = self._mapping(data, ("error",))
+        self._no_unknown_keys(error, {"markers", "css"}, ("error",))
         self._no_unknown_keys(gone, {"status", "markers", "css"}, ("gone",))
         self._no_unknown_keys(block, {"markers", "css", "retries", "give_up_after"}, ("block",))
         return SiteProfile(
@@ -258,6 +263,8 @@ class _Parser:
             gone_css=self._css(gone, ("gone", "css")),
             block_markers=tuple(self._text_list(block, ("block", "markers"), default=[])),
             block_css=self._css(block, ("block", "css")),
+            error_markers=tuple(self._text_list(error, ("error", "markers"), default=[])),
+            error_css=self._css(error, ("error", "css")),
             block_retries=self._number(block, ("block", "retries"), int, 2, 0, 20),
             block_give_up_after=self._number(block, ("block", "give_up_after"), int, 20, 1, 10**6),
             browser=self._browser(data),

@@ -233,6 +233,7 @@ class World:
             and rng.random() < 0.3
         )
         price = content.price_cny if self.currency == "CNY" else to_usd(content.price_cny)
+        price = price.quantize(Decimal("0.01"))
         bids = rng.randint(0, 25) if auction else 0
         change = self._price_change(rng, price, auction)
         out: list[FixtureListing] = []

@@ -8,7 +8,7 @@ the end of its log as the reason — so ``patrol runs`` shows every crash.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -30,7 +30,8 @@ def record_failed_run(record: RunRecord, log_tail: str) -> bool:
                 select(PatrolRun)
                 .where(
                     PatrolRun.site == record.site,
-                    PatrolRun.started_at >= record.real_started - timedelta(seconds=2),
+                    PatrolRun.started_at >= record.real_started,  # started by this process
+                    PatrolRun.spider.not_like("schedule:%"),
                 )
                 .order_by(PatrolRun.id.desc())
             ).first()

@@ -130,8 +130,9 @@ def test_false_patent_marks_are_false_and_genuine_ones_hold() -> None:
     registry = {p.number: p for p in fixture_registry(5).patents}
 
     def canonical(printed: str) -> str:
-        digits = re.sub(r"[^0-9X.]", "", printed.replace("ZL", "CN"))
-        return "CN" + digits if printed[:2] in ("ZL", "CN") else "US" + digits
+        if printed[:2] in ("ZL", "CN"):
+            return "CN" + re.sub(r"[^0-9X.]", "", printed)
+        return "US" + re.sub(r"[^0-9]", "", printed)
 
     seen = Counter()
     for item in fixture_listings("bazaar", 5, 6000):

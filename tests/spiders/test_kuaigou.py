@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import subprocess
+import time
 from decimal import Decimal
 
 import pytest
@@ -65,3 +67,47 @@ def test_flagged_spa_listing_evidence_has_screenshot(home: PatrolHome) -> None:
         png = (evidence / sidecar["screenshot"]).read_bytes()
         assert png.startswith(b"\x89PNG")
         assert hashlib.sha256(png).hexdigest() == sidecar["screenshot_sha256"]
+
+
+def test_spa_faults_are_retried_until_the_data_loads(home: PatrolHome) -> None:
+    truth = {t["id"] for t in ground_truth("kuaigou", SEED, 40, hour=HOUR)}
+    with serve_marketplaces(
+        sites=("kuaigou",), seed=SEED, listings=40, hour=HOUR, faults="chaos"
+    ) as fx:
+        result = home.patrol("kuaigou", fx.base_url("kuaigou"), "-s", "RETRY_TIMES=8", timeout=240)
+        assert sum(fx.fault_counts("kuaigou").values()) > 0
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.listing_ids == truth
+    # the app's own error view ("加载失败") was recognised and the page fetched again
+    assert result.stats.get("patrol/error_pages", 0) > 0
+    assert result.stats.get("retry/reason_count/error_page", 0) > 0
+
+
+def test_browser_that_dies_is_restarted(home: PatrolHome) -> None:
+    import psutil
+
+    truth = {t["id"] for t in ground_truth("kuaigou", SEED, LISTINGS, hour=HOUR)}
+    job = home.root / "job"
+    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=LISTINGS, hour=HOUR) as fx:
+        argv, feed = home.command("kuaigou", fx.base_url("kuaigou"), "--job-dir", str(job))
+        proc = subprocess.Popen(
+            argv, env=home.env, cwd=home.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        done = job / "done-listings.txt"
+        deadline = time.monotonic() + 120
+        while not done.exists() or done.read_text().count("\n") < 5:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        browsers = [
+            p
+            for p in psutil.Process(proc.pid).children(recursive=True)
+            if "chrom" in p.name().lower() and not any(a.startswith("--type=") for a in p.cmdline())
+        ]
+        assert browsers, "the patrol runs a browser"
+        for browser in browsers:
+            browser.kill()
+        out, err = proc.communicate(timeout=240)
+    result = home.result(proc.returncode, out.decode(), err.decode(), feed)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stats["playwright/browser_count"] == 2  # relaunched once
+    assert result.listing_ids == truth  # pages lost with the browser were fetched again
