@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-__all__ = ["NormaliseConfig", "NormalisePipeline", "normalise_listing", "parse_price"]
+__all__ = ["ISO_CODES", "NormaliseConfig", "NormalisePipeline", "normalise_listing", "parse_price"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,44 @@ _SYMBOLS = {
     "¥": "CNY", "￥": "CNY", "元": "CNY", "RMB": "CNY", "$": "USD", "US$": "USD",
     "€": "EUR", "£": "GBP", "HK$": "HKD", "NT$": "TWD", "₩": "KRW", "円": "JPY",
 }  # fmt: skip
+#: Currencies a price text may name by code (upper case, as "12,50 EUR").
+ISO_CODES = frozenset(
+    [
+        "AED",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "IDR",
+        "ILS",
+        "INR",
+        "JPY",
+        "KRW",
+        "MOP",
+        "MXN",
+        "MYR",
+        "NOK",
+        "NZD",
+        "PHP",
+        "PLN",
+        "RUB",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "USD",
+        "VND",
+        "ZAR",
+    ]
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d[\d.,' \u00a0]*")
@@ -86,8 +124,8 @@ def parse_price(value: Any) -> tuple[Decimal | None, str | None]:
         if symbol in upper:
             currency = _SYMBOLS[symbol]
             break
-    if currency is None and (code := re.search(r"\b([A-Z]{3})\b", upper)):
-        currency = code.group(1)
+    if currency is None and (code := re.search(r"\b([A-Z]{3})\b", value)):
+        currency = code.group(1) if code.group(1) in ISO_CODES else None
     return _amount(value), currency
 
 

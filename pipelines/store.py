@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class StoreConfig:
     database_url: str | None
-    batch_size: int = 500
+    batch_size: int = 1000
     flush_interval: float = 5.0
     mark_gone: bool = True
     gone_min_coverage: float = 0.8
@@ -59,7 +59,7 @@ class StoreConfig:
             raise NotConfigured("PATROL_STORE_ENABLED is off")
         made = cls(
             database_url=settings.get("PATROL_DATABASE_URL") or None,
-            batch_size=settings.getint("PATROL_STORE_BATCH_SIZE", 500),
+            batch_size=settings.getint("PATROL_STORE_BATCH_SIZE", 1000),
             flush_interval=settings.getfloat("PATROL_STORE_FLUSH_INTERVAL", 5.0),
             mark_gone=settings.getbool("PATROL_MARK_GONE", True),
             gone_min_coverage=settings.getfloat("PATROL_GONE_MIN_COVERAGE", 0.8),

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from patrol.crawl.browser import index_page_methods, listing_page_methods, playwright_settings
@@ -148,7 +148,8 @@ class MarketplaceSpider(scrapy.Spider):
         """A result page: queue every listing and every further result page it links."""
         response = self._decoded(response)
         self.crawler.stats.inc_value("patrol/index_pages")
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, HtmlResponse):
+            logger.warning("result page %s is not HTML: no links read", response.url)
             return
         for link in LinkExtractor(unique=True, canonicalize=False).extract_links(response):
             url = link.url
@@ -228,7 +229,11 @@ class MarketplaceSpider(scrapy.Spider):
             return True
         if not isinstance(response, TextResponse):
             return False
-        if self.profile.gone_css and response.css(self.profile.gone_css):
+        if (
+            self.profile.gone_css
+            and isinstance(response, HtmlResponse)
+            and response.css(self.profile.gone_css)
+        ):
             return True
         if not self.profile.gone_markers:
             return False

@@ -3,8 +3,9 @@
 The baseline is what a first attempt looks like: for each listing, rapidfuzz's
 ``process.extractOne`` with ``fuzz.partial_ratio`` over every alias of every brand, on
 the same text the engine reads (title and description). It is measured in the same run,
-on a sample of the same listings (it is slow, so fewer of them) and reported per listing. The engine is measured on the default rulebook and on generated
-rulebooks of 1,000 and 10,000 brands; the figures that matter are the ratio to the
+on a sample of the same listings (it is slow, so fewer of them) and reported per
+listing. The engine is measured on the default rulebook and on generated rulebooks of
+1,000 and 10,000 brands; the figures that matter are the ratio to the
 baseline at 1,000 brands and how much the engine slows from 1,000 to 10,000 brands.
 """
 
@@ -26,7 +27,9 @@ def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
-def _measure(listings: list[Any], rulebook: Any, aliases: list[str], baseline_count: int) -> tuple[float, float]:
+def _measure(
+    listings: list[Any], rulebook: Any, aliases: list[str], baseline_count: int
+) -> tuple[float, float]:
     """Listings/s of the engine and of the baseline, measured in interleaved rounds.
 
     The machine may be busy with other work; alternating engine and baseline in short
@@ -72,7 +75,9 @@ def _measure(listings: list[Any], rulebook: Any, aliases: list[str], baseline_co
     help="Listings the (slow) baseline screens per rulebook (at least 5).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_screen(brand_counts: tuple[int, ...], count: int, baseline_listings: int, as_json: bool) -> None:
+def bench_screen(
+    brand_counts: tuple[int, ...], count: int, baseline_listings: int, as_json: bool
+) -> None:
     """Screening speed: engine vs a per-listing fuzzy scan over every alias."""
     from patrol.config import default_rules_dir
     from patrol.screening.loader import read_rulebook
@@ -114,7 +119,9 @@ def bench_screen(brand_counts: tuple[int, ...], count: int, baseline_listings: i
     for run in runs:
         run["ratio"] = round(run["listings_per_s"] / run["baseline_listings_per_s"], 1)
     generated = [run for run in runs if run["rulebook"] == "generated"]
-    headline = next((run for run in generated if run["brands"] == 1000), generated[0] if generated else runs[0])
+    headline = next(
+        (run for run in generated if run["brands"] == 1000), generated[0] if generated else runs[0]
+    )
     largest = generated[-1] if generated else headline
     result = {
         "listings_per_s": headline["listings_per_s"],
@@ -130,16 +137,20 @@ def bench_screen(brand_counts: tuple[int, ...], count: int, baseline_listings: i
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"screening {count} listings per rulebook (baseline: {baseline_listings}, per-listing rate)")
+    click.echo(
+        f"screening {count} listings per rulebook (baseline: {baseline_listings}, per-listing rate)"
+    )
     for run in runs:
         name = "default rulebook" if run["rulebook"] == "default" else "generated rulebook"
         compile_note = f", compiled in {run['compile_s']} s" if "compile_s" in run else ""
         click.echo(
-            f"  {name:18} {run['brands']:>6} brands: engine {run['listings_per_s']:>9,.1f} listings/s, "
-            f"baseline {run['baseline_listings_per_s']:>8,.2f} listings/s, ratio {run['ratio']:,.1f}x"
-            f"{compile_note}"
+            f"  {name:18} {run['brands']:>6} brands: "
+            f"engine {run['listings_per_s']:>9,.1f} listings/s, "
+            f"baseline {run['baseline_listings_per_s']:>8,.2f} listings/s, "
+            f"ratio {run['ratio']:,.1f}x{compile_note}"
         )
     click.echo(
         f"engine at {headline['brands']} brands: {result['ratio']:,.1f}x the baseline; "
-        f"{largest['brands']} brands cost {result['slowdown']:.2f}x the time of {headline['brands']}"
+        f"{largest['brands']} brands cost {result['slowdown']:.2f}x "
+        f"the time of {headline['brands']}"
     )

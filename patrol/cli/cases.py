@@ -7,9 +7,14 @@ leads carry the key-case flag. ``list --key`` shows key cases, overdue ones firs
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from patrol.cli._common import actor_option, format_when, parse_due, session_scope
+
+if TYPE_CHECKING:
+    from patrol.db.models import Case
 
 __all__ = ["group"]
 
@@ -97,7 +102,7 @@ def show_command(case_id: int) -> None:
         console.print(table)
 
 
-def _get_case(session: object, case_id: int):  # type: ignore[no-untyped-def]
+def _get_case(session: object, case_id: int) -> Case:
     from sqlalchemy.orm import Session
 
     from patrol.db.models import Case
@@ -115,9 +120,7 @@ def _get_case(session: object, case_id: int):  # type: ignore[no-untyped-def]
 @click.option("--title", help="The case's title (for a case not tied to one shop).")
 @click.option("--network", help="A seller-network label for the case.")
 @actor_option
-def create_command(
-    shop: str | None, title: str | None, network: str | None, actor: str
-) -> None:
+def create_command(shop: str | None, title: str | None, network: str | None, actor: str) -> None:
     """Open a case: of one shop (with all its open leads), or with a title."""
     from patrol.db.models import Case
     from patrol.errors import PatrolError
@@ -172,7 +175,5 @@ def key_command(case_id: int, officer: str, due: str, reason: str | None, actor:
     deadline = parse_due(due)
     with session_scope(write=True) as session:
         case = _get_case(session, case_id)
-        mark_key_case(
-            session, case, officer=officer, deadline=deadline, actor=actor, reason=reason
-        )
+        mark_key_case(session, case, officer=officer, deadline=deadline, actor=actor, reason=reason)
     click.echo(f"case #{case_id} is a key case: {officer}, due {format_when(deadline)} UTC")

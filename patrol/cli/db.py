@@ -29,12 +29,12 @@ def status_command(url: str | None) -> None:
     from sqlalchemy import func, select
 
     from patrol.db import open_database
-    from patrol.db.engine import display_url
+    from patrol.db.engine import database_errors, display_url
     from patrol.db.models import Lead, ListingRow, PatentRow, PatrolRun, TrademarkRow
 
     database = open_database(url)
     try:
-        with database.sessions() as session:
+        with database_errors(database.url), database.sessions() as session:
             click.echo(f"database {display_url(database.url)}: schema current")
             for label, model in (
                 ("listings", ListingRow),

@@ -67,21 +67,27 @@ def list_command(
     with session_scope() as session:
         leads = find_leads(session, lead_filter, order="urgency")
         table = Table(title=f"{len(leads)} lead(s)", title_justify="left")
-        for header, justify in (
-            ("id", "right"),
-            ("status", "left"),
-            ("score", "right"),
-            ("site", "left"),
-            ("shop", "left"),
-            ("title", "left"),
-            ("assignee", "left"),
-            ("deadline", "left"),
+        for header, least, most in (
+            ("id", 4, None),
+            ("status", 8, None),
+            ("score", 5, None),
+            ("site", 6, None),
+            ("shop", 6, 18),
+            ("title", 10, 40),
+            ("assignee", 6, 16),
+            ("deadline", 10, None),
         ):
-            table.add_column(header, justify=justify)  # type: ignore[arg-type]
+            table.add_column(
+                header,
+                justify="right" if header in ("id", "score") else "left",
+                no_wrap=most is None,
+                min_width=least,
+                max_width=most,
+            )
         for lead in leads:
             listing = lead.listing
             overdue_now = lead.is_open and lead.deadline is not None and lead.deadline < now
-            deadline = format_when(lead.deadline)
+            deadline = lead.deadline.strftime("%Y-%m-%d") if lead.deadline else ""
             table.add_row(
                 f"{lead.id}{'★' if lead.key_case else ''}",
                 lead.status,
@@ -90,7 +96,7 @@ def list_command(
                 (listing.shop.name or listing.shop.shop_id) if listing.shop else "",
                 _short(listing.title or ""),
                 lead.assignee or "",
-                f"[red]{deadline} overdue[/red]" if overdue_now else deadline,
+                f"[red]⚠{deadline}[/red]" if overdue_now else deadline,
             )
     Console().print(table, markup=True, highlight=False)
 
@@ -134,7 +140,9 @@ def _print_lead(console: object, lead: Lead) -> None:
         f"{f', case #{lead.case_id}' if lead.case_id else ''}"
         f"{', relisted' if lead.relisted else ''} (source: {lead_source(lead)})"
     )
-    console.print(f"  assignee {lead.assignee or '-'}, deadline {format_when(lead.deadline) or '-'}")
+    console.print(
+        f"  assignee {lead.assignee or '-'}, deadline {format_when(lead.deadline) or '-'}"
+    )
     console.print("[bold]Listing[/bold]")
     for label, value in (
         ("marketplace", listing.marketplace.code),
@@ -183,7 +191,11 @@ def _print_lead(console: object, lead: Lead) -> None:
     for event in lead.events:
         move = f"{event.from_status or ''} → {event.to_status}" if event.to_status else ""
         table.add_row(
-            format_when(event.at), escape(event.actor), event.action, move, escape(event.reason or "")
+            format_when(event.at),
+            escape(event.actor),
+            event.action,
+            move,
+            escape(event.reason or ""),
         )
     console.print(table)
 
@@ -331,7 +343,8 @@ def fetch_command(
     profile = load_profile(site, base_url=base_url)
     listing_id = profile.listing_id(urls[0])
     kept = summary.stats.get(KEPT_EVIDENCE_STAT) or {}
-    if listing_id is None or listing_id not in kept:
+    page = kept.get(listing_id) if listing_id is not None else None
+    if listing_id is None or page is None:
         raise PatrolError(
             f"{urls[0]} could not be read ({summary.errors} errors, status {summary.status})"
         )
@@ -344,14 +357,15 @@ def fetch_command(
             source=source,
             note=note,
             actor=actor,
-            evidence_path=kept[listing_id],
+            evidence_path=page["evidence_path"],
+            verdict=page["verdict"],
         )
         session.flush()
         lead_id, score, flagged = lead.id, lead.score, bool(lead.reasons)
     state = "filed" if created else "already open; report added to its history"
     click.echo(
         f"lead #{lead_id} {state} ({source}), score {score:.2f}"
-        f"{'' if flagged else ' (no rule fired)'}, evidence {kept[listing_id]}"
+        f"{'' if flagged else ' (no rule fired)'}, evidence {page['evidence_path']}"
     )
 
 

@@ -32,11 +32,13 @@ def import_command(files: tuple[Path, ...], kind: str, strict: bool) -> None:
     file and line; the rest is imported (with --strict, nothing from such a file).
     """
     from patrol.db import open_database
+    from patrol.db.engine import database_errors
     from patrol.registry.importer import import_files
 
     database = open_database()
     try:
-        results = import_files(database, list(files), kind=kind, strict=strict)
+        with database_errors(database.url):
+            results = import_files(database, list(files), kind=kind, strict=strict)
     finally:
         database.dispose()
     problems = 0
@@ -66,13 +68,14 @@ def search_command(
 ) -> None:
     """Find marks by normalised and fuzzy text, and patents by number in any spelling."""
     from patrol.db import open_database
+    from patrol.db.engine import database_errors
     from patrol.registry.search import search_patents, search_trademarks
 
     if nice_class is not None and not (nice_class.isdigit() and 1 <= int(nice_class) <= 45):
         raise PatrolError(f"--class {nice_class!r}: a Nice class is a number from 1 to 45")
     database = open_database()
     try:
-        with database.sessions() as session:
+        with database_errors(database.url), database.sessions() as session:
             marks = search_trademarks(
                 session, text, nice_class=nice_class, min_score=min_score, limit=limit
             )

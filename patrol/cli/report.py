@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -10,13 +12,15 @@ from patrol.cli._common import session_scope
 
 __all__ = ["group"]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @click.group(name="report")
 def group() -> None:
     """Weekly and monthly reports: violating shops handled, case progress."""
 
 
-def _report_options(function):  # type: ignore[no-untyped-def]
+def _report_options(function: F) -> F:
     for option in reversed(
         [
             click.option(
@@ -45,7 +49,9 @@ def _report_options(function):  # type: ignore[no-untyped-def]
     return function
 
 
-def _write(kind: str, period_text: str | None, lang: str, fmt: str, out: Path | None, bom: bool) -> None:
+def _write(
+    kind: str, period_text: str | None, lang: str, fmt: str, out: Path | None, bom: bool
+) -> None:
     from patrol import config
     from patrol.db.models import utcnow
     from patrol.exports.files import check_writable
@@ -63,17 +69,14 @@ def _write(kind: str, period_text: str | None, lang: str, fmt: str, out: Path | 
     write_report(report, out, fmt, bom=bom)
     shops, cases = report.tables
     click.echo(
-        f"{report.title}: {len(shops.rows)} shop action(s), {len(cases.rows)} case(s) "
-        f"→ {out}"
+        f"{report.title}: {len(shops.rows)} shop action(s), {len(cases.rows)} case(s) → {out}"
     )
 
 
 @group.command(name="weekly")
 @click.option("--week", help="ISO week, e.g. 2026-W48 (default: this week).")
 @_report_options
-def weekly_command(
-    week: str | None, lang: str, fmt: str, out: Path | None, bom: bool
-) -> None:
+def weekly_command(week: str | None, lang: str, fmt: str, out: Path | None, bom: bool) -> None:
     """The weekly tables: (a) violating shops handled per platform, (b) case progress."""
     _write("weekly", week, lang, fmt, out, bom)
 
@@ -81,8 +84,6 @@ def weekly_command(
 @group.command(name="monthly")
 @click.option("--month", help="Month, e.g. 2026-11 (default: this month).")
 @_report_options
-def monthly_command(
-    month: str | None, lang: str, fmt: str, out: Path | None, bom: bool
-) -> None:
+def monthly_command(month: str | None, lang: str, fmt: str, out: Path | None, bom: bool) -> None:
     """The month's tables plus a short summary (trends, top brands/shops/rules, key cases)."""
     _write("monthly", month, lang, fmt, out, bom)

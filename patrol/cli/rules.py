@@ -93,7 +93,9 @@ def lint_command(rules_path: Path | None) -> None:
             try:
                 for item in read_corpus(path):
                     if item.rule is not None and item.rule not in known:
-                        problems.append(f"{item.source}: {item.rule}: example names an unknown rule")
+                        problems.append(
+                            f"{item.source}: {item.rule}: example names an unknown rule"
+                        )
                     elif item.rule is not None:
                         covered.add(item.rule)
             except PatrolError as exc:
@@ -207,7 +209,10 @@ def _print_report(evaluation: Evaluation, max_mistakes: int) -> None:
     )
     click.echo("\nper rule (fired on flag-labelled = tp, on clear-labelled = fp):")
     for rule_id, counts in data["rules"].items():
-        click.echo(f"  {rule_id:34} tp {counts['tp']:6}  fp {counts['fp']:6}  precision {counts['precision']:.3f}")
+        click.echo(
+            f"  {rule_id:34} tp {counts['tp']:6}  fp {counts['fp']:6}  "
+            f"precision {counts['precision']:.3f}"
+        )
     click.echo("\nper kind (from the ground truth's note):")
     for kind, counts in data["kinds"].items():
         right = counts["tp"] + counts["tn"]
@@ -223,7 +228,9 @@ def _print_report(evaluation: Evaluation, max_mistakes: int) -> None:
         if mistake.get("note"):
             click.echo(f"    note: {mistake['note']}")
         for hit in mistake["hits"]:
-            click.echo(f"    {hit['weight']:+.2f} {hit['rule_id']} {hit['text']!r}: {hit['variant_path']}")
+            click.echo(
+                f"    {hit['weight']:+.2f} {hit['rule_id']} {hit['text']!r}: {hit['variant_path']}"
+            )
 
 
 @group.command(name="test")

@@ -57,6 +57,7 @@ def run_command(
     run that fails is recorded as failed in `patrol runs` and the schedule goes on.
     """
     from rich.console import Console
+    from rich.markup import escape
 
     from patrol import config
     from patrol.cli._common import parse_duration
@@ -85,7 +86,8 @@ def run_command(
         style = {"start": "cyan", "end": "green", "quiet": "dim"}[kind]
         if kind == "end" and record is not None and record.returncode:
             style = "red"
-        console.print(f"[dim]{clock.now():%m-%d %H:%M}[/dim] [{style}]{message}[/{style}]")
+        text = escape(message)
+        console.print(f"[dim]{clock.now():%m-%d %H:%M}[/dim] [{style}]{text}[/{style}]")
 
     runner = ScheduleRunner(
         schedule,

@@ -186,7 +186,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 def _shows(response: TextResponse, css: str | None, markers: tuple[str, ...]) -> bool:
-    if css and response.css(css):
+    if css and isinstance(response, HtmlResponse) and response.css(css):
         return True
     return bool(markers) and any(marker in response.text for marker in markers)
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,11 +32,33 @@ from sqlalchemy.orm import Session, sessionmaker
 from patrol import config
 from patrol.errors import PatrolError
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_S", "Database", "create_patrol_engine", "open_database"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_S",
+    "Database",
+    "busy_timeout",
+    "check_schema_current",
+    "create_patrol_engine",
+    "database_error",
+    "database_errors",
+    "display_url",
+    "open_database",
+    "sqlite_path",
+]
 
 logger = logging.getLogger(__name__)
 
-SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_BUSY_TIMEOUT_S = 30.0  # PATROL_SQLITE_BUSY_TIMEOUT (seconds) overrides it
+
+
+def busy_timeout() -> float:
+    """How long a SQLite writer waits for another one before giving up, in seconds."""
+    configured = os.environ.get("PATROL_SQLITE_BUSY_TIMEOUT")
+    try:
+        return max(0.0, float(configured)) if configured else SQLITE_BUSY_TIMEOUT_S
+    except ValueError:
+        raise PatrolError(
+            f"PATROL_SQLITE_BUSY_TIMEOUT must be a number of seconds, not {configured!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,8 @@ def _json_default(value: Any) -> str:
 
 
 def _json_dumps(value: Any) -> str:
+    if not value and isinstance(value, list | dict):  # most listings: no patents, no extras
+        return "[]" if isinstance(value, list) else "{}"
     return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
@@ -81,7 +108,7 @@ def create_patrol_engine(url: str) -> Engine:
     # JSON columns hold listing fields as they are: Decimal prices, datetimes
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
     if parsed.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+        kwargs["connect_args"] = {"timeout": busy_timeout()}
     else:
         kwargs["pool_pre_ping"] = True
     try:
@@ -94,12 +121,14 @@ def create_patrol_engine(url: str) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    timeout_ms = int(busy_timeout() * 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")  # a stored lead survives a power cut
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -166,12 +195,25 @@ def check_schema_current(engine: Engine, url: str) -> None:
         )
 
 
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turn a driver error (locked, unreachable) inside the block into a PatrolError.
+
+    The transaction the error interrupted has been rolled back, so what was stored
+    before it is untouched.
+    """
+    try:
+        yield
+    except OperationalError as exc:
+        raise database_error(url, exc) from None
+
+
 def database_error(url: str, exc: SQLAlchemyError) -> PatrolError:
     """A one-line message for a driver error (locked, unreachable, missing database)."""
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     if "locked" in detail or "busy" in detail:
         return PatrolError(
             f"database {display_url(url)} is locked by another process "
-            f"(waited {SQLITE_BUSY_TIMEOUT_S:.0f}s); nothing was changed, try again"
+            f"(waited {busy_timeout():g}s); nothing was changed, try again"
         )
     return PatrolError(f"cannot open database {display_url(url)}: {detail}")

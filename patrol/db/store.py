@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, any_, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -125,8 +125,10 @@ _SNAPSHOT_FIELDS = tuple(f.name for f in fields(Listing) if f.name not in _SNAPS
 
 def _snapshot_data(listing: Listing) -> dict[str, Any]:
     """The listing as a JSON column value (the engine's serializer writes Decimal/datetime)."""
-    # the verdict is kept beside it: score/flagged columns and one rule_hits row per hit
-    return {name: getattr(listing, name) for name in _SNAPSHOT_FIELDS}
+    data = {name: getattr(listing, name) for name in _SNAPSHOT_FIELDS}
+    if listing.verdict is not None:  # also as rule_hits rows, for queries
+        data["verdict"] = listing.verdict.to_dict()
+    return data
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -168,6 +170,13 @@ class ListingStore:
         if self.db.dialect == "postgresql":
             return postgresql.insert(table)  # type: ignore[arg-type]
         return sqlite.insert(table)  # type: ignore[arg-type]
+
+    def _in(self, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+        """``column IN values``; on PostgreSQL ``= ANY(:array)``, one parameter instead of
+        hundreds (psycopg then parses and PostgreSQL plans a short, reusable statement)."""
+        if self.db.dialect == "postgresql":
+            return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+        return column.in_(values)
 
     def _marketplace_id(self, session: Session, code: str) -> int:
         if code not in self._marketplaces:
@@ -211,7 +220,7 @@ class ListingStore:
             for chunk in _chunks(shop_ids):
                 rows = session.execute(
                     select(Shop.shop_id, Shop.id).where(
-                        Shop.marketplace_id == marketplace_id, Shop.shop_id.in_(chunk)
+                        Shop.marketplace_id == marketplace_id, self._in(Shop.shop_id, chunk)
                     )
                 )
                 for shop_id, pk in rows:
@@ -370,7 +379,7 @@ class ListingStore:
                 rows = session.execute(
                     select(ListingRow.listing_id, ListingRow.id).where(
                         ListingRow.marketplace_id == marketplace_id,
-                        ListingRow.listing_id.in_(chunk),
+                        self._in(ListingRow.listing_id, chunk),
                     )
                 )
                 for listing_id, pk in rows:
@@ -409,7 +418,7 @@ class ListingStore:
                 ListingRow.status,
             ).where(
                 ListingRow.marketplace_id == marketplace_id,
-                ListingRow.listing_id.in_(listing_ids),
+                self._in(ListingRow.listing_id, listing_ids),
             )
         )
         for market, listing_id, pk, stored_hash, score, status in rows:
@@ -451,7 +460,7 @@ class ListingStore:
             # the writer lock makes each listing's newest snapshot the one just written
             for listing_pk, snapshot_id in session.execute(
                 select(ListingSnapshot.listing_pk, func.max(ListingSnapshot.id))
-                .where(ListingSnapshot.listing_pk.in_(chunk))
+                .where(self._in(ListingSnapshot.listing_pk, chunk))
                 .group_by(ListingSnapshot.listing_pk)
             ):
                 ids[listing_pk] = snapshot_id
@@ -500,7 +509,7 @@ class ListingStore:
         for chunk in _chunks([s.pk for s in candidates]):
             for lead_id, listing_pk, status, score in session.execute(
                 select(Lead.id, Lead.listing_pk, Lead.status, Lead.score).where(
-                    Lead.listing_pk.in_(chunk)
+                    self._in(Lead.listing_pk, chunk)
                 )
             ):
                 any_lead.add(listing_pk)
@@ -582,13 +591,12 @@ class ListingStore:
         created: list[tuple[int, int]] = []
         for chunk in _chunks([s.pk for s in batch]):
             # only listings without an open lead got one, under the writer lock: these
-            created.extend(
-                session.execute(
-                    select(Lead.id, Lead.listing_pk).where(
-                        Lead.listing_pk.in_(chunk), Lead.status.in_(OPEN_LEAD_STATUSES)
-                    )
-                ).tuples()
+            found = session.execute(
+                select(Lead.id, Lead.listing_pk).where(
+                    self._in(Lead.listing_pk, chunk), Lead.status.in_(OPEN_LEAD_STATUSES)
+                )
             )
+            created.extend((lead_id, listing_pk) for lead_id, listing_pk in found)
         by_pk = {s.pk: s for s in batch}
         events = []
         for lead_id, listing_pk in created:
@@ -635,8 +643,8 @@ class ListingStore:
             for pk in session.scalars(
                 select(ListingRow.id).where(
                     or_(
-                        ListingRow.content_fingerprint.in_(list(by_content)),
-                        ListingRow.image_fingerprint.in_(list(by_images)),
+                        self._in(ListingRow.content_fingerprint, list(by_content)),
+                        self._in(ListingRow.image_fingerprint, list(by_images)),
                     )
                 )
             )
@@ -655,7 +663,7 @@ class ListingStore:
             )
             .join(ListingRow, ListingRow.id == Lead.listing_pk)
             .where(
-                ListingRow.id.in_(twins[:1000]),
+                self._in(ListingRow.id, twins[:1000]),
                 or_(Lead.status.in_(("notice_sent", "closed")), ListingRow.status == "gone"),
                 Lead.status != "dismissed",
             )
@@ -679,13 +687,13 @@ class ListingStore:
         open_pks = set(
             session.scalars(
                 select(Lead.listing_pk).where(
-                    Lead.listing_pk.in_(pks), Lead.status.in_(OPEN_LEAD_STATUSES)
+                    self._in(Lead.listing_pk, pks), Lead.status.in_(OPEN_LEAD_STATUSES)
                 )
             )
         )
         closed = session.scalars(
             select(Lead)
-            .where(Lead.listing_pk.in_(pks), Lead.status == "closed")
+            .where(self._in(Lead.listing_pk, pks), Lead.status == "closed")
             .order_by(Lead.id.desc())
         ).all()
         done: set[int] = set()
@@ -742,7 +750,7 @@ class ListingStore:
         for chunk in _chunks(list(listing_pks)):
             leads = session.scalars(
                 select(Lead)
-                .where(Lead.listing_pk.in_(chunk), Lead.status == "notice_sent")
+                .where(self._in(Lead.listing_pk, chunk), Lead.status == "notice_sent")
                 .with_for_update()
             ).all()
             for lead in leads:
@@ -801,7 +809,7 @@ class ListingStore:
             for chunk in _chunks(pks):
                 session.execute(
                     update(ListingRow)
-                    .where(ListingRow.id.in_(chunk))
+                    .where(self._in(ListingRow.id, chunk))
                     .values(status="gone", gone_at=now)
                 )
             counts.listings_gone = len(pks)

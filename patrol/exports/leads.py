@@ -164,9 +164,7 @@ def _flat(value: Any) -> Any:
     return "; ".join(str(v) for v in value) if isinstance(value, list) else value
 
 
-def export_leads(
-    records: list[dict[str, Any]], path: Path, fmt: str, *, bom: bool = False
-) -> None:
+def export_leads(records: list[dict[str, Any]], path: Path, fmt: str, *, bom: bool = False) -> None:
     """Write ``records`` to ``path`` as ``csv``, ``json`` or ``xlsx`` (atomically)."""
     if fmt == "json":
         write_json(path, records)

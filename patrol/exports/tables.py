@@ -66,28 +66,36 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _csv_cell(value: Any) -> str:
+    """Text is neutralised; a number (even a negative one) stays a number."""
+    return str(neutralise(value)) if isinstance(value, str) else _text(value)
+
+
 def write_csv(
     path: Path, tables: Sequence[Table], *, bom: bool = False, preamble: Sequence[str] = ()
 ) -> None:
     """One table: header and rows. Several (or a ``preamble`` of lines): titled sections."""
     sections = len(tables) > 1 or bool(preamble) or any(table.totals for table in tables)
-    with atomic_output(path) as temporary:
-        with temporary.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            writer = csv.writer(out)
-            for line in preamble:
-                writer.writerow([neutralise(line)])
-            for number, table in enumerate(tables):
-                if sections:
-                    if number or preamble:
-                        writer.writerow([])
-                    writer.writerow([neutralise(table.title)])
-                writer.writerow([neutralise(column.header) for column in table.columns])
-                for row in table.rows:
-                    writer.writerow([neutralise(_text(value)) for value in row])
-                if table.totals:
+    encoding = "utf-8-sig" if bom else "utf-8"
+    with (
+        atomic_output(path) as temporary,
+        temporary.open("w", encoding=encoding, newline="") as out,
+    ):
+        writer = csv.writer(out)
+        for line in preamble:
+            writer.writerow([neutralise(line)])
+        for number, table in enumerate(tables):
+            if sections:
+                if number or preamble:
                     writer.writerow([])
-                    for label, value in table.totals:
-                        writer.writerow([neutralise(label), neutralise(_text(value))])
+                writer.writerow([neutralise(table.title)])
+            writer.writerow([neutralise(column.header) for column in table.columns])
+            for row in table.rows:
+                writer.writerow([_csv_cell(value) for value in row])
+            if table.totals:
+                writer.writerow([])
+                for label, value in table.totals:
+                    writer.writerow([neutralise(label), _csv_cell(value)])
 
 
 def _json_default(value: Any) -> Any:

@@ -54,7 +54,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LEAD_SOURCES = ("complaint", "tip", "platform")
-#: crawl stat: {listing id: evidence path} of the pages kept by KeepEvidencePipeline
+#: crawl stat: {listing id: {"evidence_path", "verdict"}} of the pages KeepEvidencePipeline kept
 KEPT_EVIDENCE_STAT = "patrol/kept_evidence"
 
 
@@ -129,7 +129,8 @@ class KeepEvidencePipeline:
         if isinstance(item, Listing) and item.capture is not None:
             item.body_sha256, item.evidence_path = store_evidence(item.capture, self.directory)
             kept = self.stats.get_value(KEPT_EVIDENCE_STAT) or {}
-            kept[item.listing_id] = item.evidence_path
+            verdict = item.verdict.to_dict() if item.verdict is not None else None
+            kept[item.listing_id] = {"evidence_path": item.evidence_path, "verdict": verdict}
             self.stats.set_value(KEPT_EVIDENCE_STAT, kept)
         return item
 
@@ -220,11 +221,14 @@ def file_reported_lead(
     note: str | None,
     actor: str,
     evidence_path: str | None = None,
+    verdict: dict[str, Any] | None = None,
 ) -> tuple[Lead, bool]:
     """File a lead for a reported listing whatever its score; (lead, newly created).
 
-    If the listing already has an open lead (the patrol flagged it, or someone reported
-    it before), the report is added to that lead's history instead.
+    ``verdict`` (as :meth:`Verdict.to_dict`) is the screening of the page just fetched;
+    without it the listing's latest snapshot is used. If the listing already has an open
+    lead (the patrol flagged it, or someone reported it before), the report is added to
+    that lead's history instead.
     """
     if source not in LEAD_SOURCES:
         raise PatrolError(f"unknown lead source {source!r} (known: {', '.join(LEAD_SOURCES)})")
@@ -245,13 +249,14 @@ def file_reported_lead(
             data["evidence_path"] = evidence_path
         record_event(session, lead, "reported", actor=actor, reason=reason, data=data)
         return lead, False
-    snapshot = session.scalars(
-        select(ListingSnapshot)
-        .where(ListingSnapshot.listing_pk == listing.id)
-        .order_by(ListingSnapshot.id.desc())
-        .limit(1)
-    ).one_or_none()
-    verdict = (snapshot.data.get("verdict") if snapshot else None) or {}
+    if verdict is None:
+        snapshot = session.scalars(
+            select(ListingSnapshot)
+            .where(ListingSnapshot.listing_pk == listing.id)
+            .order_by(ListingSnapshot.id.desc())
+            .limit(1)
+        ).one_or_none()
+        verdict = (snapshot.data.get("verdict") if snapshot else None) or {}
     now = utcnow()
     lead = Lead(
         listing_pk=listing.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -30,7 +31,7 @@ class LeadFilter:
     case_id: int | None = None
     limit: int | None = None
 
-    def statement(self, now: datetime | None = None) -> Select[tuple[Lead]]:
+    def statement(self, now: datetime | None = None) -> Select[Any]:
         statement = (
             select(Lead)
             .join(ListingRow, ListingRow.id == Lead.listing_pk)

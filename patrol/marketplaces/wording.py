@@ -27,6 +27,7 @@ __all__ = [
     "SLANG_WEAK_EN",
     "SLANG_WEAK_ZH",
     "SLANG_ZH",
+    "VARIANTS",
 ]
 
 GENUINE_PREFIX_ZH = (
@@ -179,3 +180,29 @@ SAME_STYLE_EN = (
 
 PATENT_LEAD_ZH = ("专利号：", "专利产品 专利号 ", "国家专利 ", "已获专利：", "专利证书号 ")
 PATENT_LEAD_EN = ("Patent No. ", "Patented: ", "Protected by patent ", "Patent: ")
+
+# Neutral colour/size/edition words sellers add to titles: (Chinese, English) per category.
+_COLOURS_ZH = ("黑色", "白色", "米白", "藏青", "灰色", "酒红", "卡其", "粉色")
+_COLOURS_EN = ("Black", "White", "Cream", "Navy", "Grey", "Burgundy", "Khaki", "Pink")
+VARIANTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sneakers": (
+        (*_COLOURS_ZH, "39码", "40码", "41码", "42码", "43码", "44码"),
+        (*_COLOURS_EN, "Size 7", "Size 8", "Size 9", "Size 10", "Size 11", "US 9.5"),
+    ),
+    "apparel": (
+        (*_COLOURS_ZH, "S码", "M码", "L码", "XL", "XXL"),
+        (*_COLOURS_EN, "Size S", "Size M", "Size L", "XL", "XXL"),
+    ),
+    "bags": ((*_COLOURS_ZH, "焦糖色", "中号"), (*_COLOURS_EN, "Tan", "Medium")),
+    "watches": (
+        ("黑盘", "白盘", "蓝盘", "钢带", "皮带"),
+        ("Black Dial", "White Dial", "Blue Dial", "Steel Bracelet", "Leather Strap"),
+    ),
+    "jewelry": (("玫瑰金", "银色", "金色"), ("Rose Gold", "Silver Tone", "Gold Tone")),
+    "phones": (
+        ("黑色", "白色", "蓝色", "钛金属原色", "5G全网通"),
+        ("Black", "White", "Blue", "Natural Titanium", "Unlocked", "5G"),
+    ),
+    "beauty": (("正装", "礼盒", "中样"), ("Full Size", "Gift Set", "Travel Size")),
+    "eyewear": (("金框绿片", "黑框", "偏光"), ("Gold/Green", "Black Frame", "Polarized")),
+}

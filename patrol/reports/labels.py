@@ -73,7 +73,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "({shops_trend}), {taken_down} listings verified taken down ({down_trend}), "
         "{dismissed} leads dismissed as false positives.",
         "zh": "本月新增线索 {new} 条（较{previous} {new_trend}），处置违规店铺 {shops} 家"
-        "（{shops_trend}），核实下架链接 {taken_down} 条（{down_trend}），排除误报 {dismissed} 条。",
+        "（{shops_trend}），核实下架链接 {taken_down} 条（{down_trend}），"
+        "排除误报 {dismissed} 条。",
     },
     "summary_top_brands": {"en": "Top brands: {items}.", "zh": "涉及品牌前列：{items}。"},
     "summary_top_shops": {"en": "Top shops: {items}.", "zh": "线索最多的店铺：{items}。"},

@@ -120,9 +120,7 @@ def shops_handled(session: Session, period: Period) -> list[ShopAction]:
         if lead_id not in row.lead_ids:
             row.lead_ids.add(lead_id)
             row.hits.extend(lead.reasons or [])
-    return sorted(
-        rows.values(), key=lambda r: (r.platform, r.shop, _ACTION_ORDER.get(r.action, 9))
-    )
+    return sorted(rows.values(), key=lambda r: (r.platform, r.shop, _ACTION_ORDER.get(r.action, 9)))
 
 
 def case_progress(session: Session, period: Period, now: datetime) -> list[CaseRow]:

@@ -29,8 +29,16 @@ __all__ = [
     "parse_interval",
 ]
 
-DEFAULT_PATROL_COMMAND = ("{python}", "-m", "patrol", "crawl", "{site}", "--base-url", "{base_url}")
-DEFAULT_RECHECK_COMMAND = (
+DEFAULT_PATROL_COMMAND: tuple[str, ...] = (
+    "{python}",
+    "-m",
+    "patrol",
+    "crawl",
+    "{site}",
+    "--base-url",
+    "{base_url}",
+)
+DEFAULT_RECHECK_COMMAND: tuple[str, ...] = (
     "{python}", "-m", "patrol", "leads", "recheck", "--site", "{site}", "--base-url", "{base_url}",
 )  # fmt: skip
 

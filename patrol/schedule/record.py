@@ -50,7 +50,11 @@ def record_failed_run(record: RunRecord, log_tail: str) -> bool:
             row.finished_at = record.real_ended or utcnow()
             row.finish_reason = reason
             row.errors = (row.errors or 0) + 1
-            row.stats = {**(row.stats or {}), "schedule/error": log_tail, "schedule/log": str(record.log)}
+            row.stats = {
+                **(row.stats or {}),
+                "schedule/error": log_tail,
+                "schedule/log": str(record.log),
+            }
         return True
     finally:
         database.dispose()

@@ -12,6 +12,7 @@ no new run starts, running ones get SIGTERM (Scrapy shuts down gracefully) and, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -199,7 +200,9 @@ class ScheduleRunner:
         steps = int((after - state.next_due) / every) + 1
         return state.next_due + steps * every
 
-    def _launch(self, state: _JobState, now: datetime, scheduled_for: datetime, missed: int) -> None:
+    def _launch(
+        self, state: _JobState, now: datetime, scheduled_for: datetime, missed: int
+    ) -> None:
         job = state.job
         argv = [sys.executable if part == "{python}" else part for part in job.argv]
         argv = [part.replace("{python}", sys.executable) for part in argv]
@@ -243,7 +246,13 @@ class ScheduleRunner:
         if returncode != 0:
             self._failed(record)
         seconds = (record.real_ended - record.real_started).total_seconds()
-        self.on_event("end", record, f"{site} {record.kind} {record.status} in {seconds:.1f}s")
+        detail = _log_tail(record.log, 1)  # a crawl's last line is its summary
+        self.on_event(
+            "end",
+            record,
+            f"{site} {record.kind} {record.status} in {seconds:.1f}s"
+            + (f": {detail}" if detail else ""),
+        )
 
     def _failed(self, record: RunRecord) -> None:
         if self.record_failure is None:
@@ -291,10 +300,8 @@ class ScheduleRunner:
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _log_tail(path: Path, lines: int = 3) -> str:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from patrol.items import Listing
 from patrol.screening.matchers.brands import BrandMatch, FieldText
-from patrol.screening.matchers.patent_claims import check_patents, patent_claims
+from patrol.screening.matchers.patent_claims import check_patents, owner_tokens, patent_claims
 from patrol.screening.normalise import View, phrase_key
 from patrol.screening.rulebook import Brand, Rulebook
 from patrol.screening.schema import RuleSpec
@@ -32,7 +32,8 @@ __all__ = ["screen"]
 logger = logging.getLogger(__name__)
 
 _BRAND_FIELDS = ("title", "description", "brand")
-_FUZZY_FIELDS = ("title", "brand")  # misspellings that matter name the goods; prose has many near-words
+# Misspellings and homophones that matter name the goods; prose has too many near-words.
+_FUZZY_FIELDS = ("title", "brand")
 
 
 @dataclass(slots=True)
@@ -72,7 +73,9 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     prepared = _Listing(
         listing=listing,
         fields={
-            name: FieldText(name, getattr(listing, name) if isinstance(getattr(listing, name), str) else None)
+            name: FieldText(
+                name, getattr(listing, name) if isinstance(getattr(listing, name), str) else None
+            )
             for name in _BRAND_FIELDS
         },
         shop=FieldText("shop", listing.shop_name if isinstance(listing.shop_name, str) else None),
@@ -96,48 +99,45 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     fired = {hit.rule_id for hit in phrase_hits}
     exclusions = _exclusions(prepared, rulebook, category_exclusions, fired)
     active, notes = _set_aside(prepared, rulebook, mentions, homonym_brands, exclusions)
-    notes.extend(_homonym_notes(rulebook, homonym_phrases, {m.brand for m in mentions}))
+    notes.extend(_homonym_notes(rulebook, homonym_phrases))
     hits: list[Hit] = list(notes)
     hits.extend(_mention_hits(prepared, rulebook, active))
     brands_named = {m.brand for m in active}
-    hits.extend(h for h in phrase_hits if brands_named or not rulebook.rules[h.rule_id].requires_brand)
+    hits.extend(
+        h for h in phrase_hits if brands_named or not rulebook.rules[h.rule_id].requires_brand
+    )
+    hits.extend(_brand_phrase_hits(prepared, rulebook, active))
     hits.extend(_price_hits(prepared, rulebook, active))
     hits.extend(_shop_hits(prepared, rulebook, active))
-    hits.extend(_patent_hits(prepared, rulebook, active))
+    hits.extend(_patent_hits(prepared, rulebook, mentions))
     return hits
 
 
 def _brand_mentions(
     prepared: _Listing, rulebook: Rulebook, homonyms_seen: dict[int, str]
 ) -> list[BrandMatch]:
-    """Brand names in the brand fields, minus those inside a homonym phrase.
+    """Brand names in the brand fields, minus brands that a homonym phrase explains.
 
-    ``homonyms_seen`` receives the brands set aside by a homonym phrase, and the phrase.
+    A homonym phrase anywhere in the listing ("美洲狮" beside "Puma", "apple cider")
+    shows the name is used in its other sense, so all of that brand's mentions go;
+    ``homonyms_seen`` receives those brands and the phrase.
     """
     names = rulebook.brand_names
     mentions: list[BrandMatch] = []
     for field_text in prepared.fields.values():
-        found = rulebook.brand_index.find(field_text, names)
+        found = rulebook.brand_index.find(
+            field_text, names, homophones=field_text.name in _FUZZY_FIELDS
+        )
         if field_text.name in _FUZZY_FIELDS:
             found.extend(_fuzzy(field_text, rulebook, found))
-        if found and len(rulebook.homonym_index):
-            view = field_text.words
-            homonyms = [
-                (m.value, view.original_span(m.start, m.end), m.key)
-                for m in rulebook.homonym_index.find(view.text)
-            ]
-            kept = []
-            for match in found:
-                phrase = next(
-                    (k for b, span, k in homonyms if b == match.brand and _overlaps(span, match.span)),
-                    None,
-                )
-                if phrase is None:
-                    kept.append(match)
-                else:
-                    homonyms_seen.setdefault(match.brand, phrase)
-            found = kept
         mentions.extend(found)
+    if mentions and len(rulebook.homonym_index):
+        named = {m.brand for m in mentions}
+        for field_text in prepared.fields.values():
+            for match in rulebook.homonym_index.find(field_text.words.text):
+                if match.value in named:
+                    homonyms_seen.setdefault(match.value, match.key)
+        mentions = [m for m in mentions if m.brand not in homonyms_seen]
     return mentions
 
 
@@ -148,8 +148,12 @@ def _fuzzy(field_text: FieldText, rulebook: Rulebook, exact: list[BrandMatch]) -
     found: list[BrandMatch] = []
     for match in rulebook.fuzzy_index.find(view, rulebook.brand_index.keys):
         span = view.original_span(match.start, match.end)
-        if any(_overlaps(span, m.span) for m in (*exact, *found)):
-            continue
+        if any(
+            _overlaps(span, m.span)
+            and (m.brand != match.brand or not (span[0] <= m.span[0] and m.span[1] <= span[1]))
+            for m in (*exact, *found)
+        ):
+            continue  # a real name overlaps; a misspelt "Luis Vuitton" may hold "Vuitton"
         text = field_text.base.original[span[0] : span[1]]
         found.append(
             BrandMatch(
@@ -195,6 +199,57 @@ def _phrase_hits(prepared: _Listing, rulebook: Rulebook) -> Iterable[Hit]:
                 yield _text_hit(rule, name, view, found.start(), found.end(), "pattern")
 
 
+_SLOT_REACH = 24  # characters beside a brand name looked at for a "{brand} x" phrase
+
+
+def _brand_phrase_hits(
+    prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]
+) -> Iterable[Hit]:
+    """Phrases written around a brand name, "{brand} style" ("Under Armour-Style")."""
+    if not rulebook.brand_phrases:
+        return
+    for match in active:
+        field_text = prepared.fields.get(match.field)
+        if field_text is None:
+            continue
+        original = field_text.base.original
+        start, end = match.span
+        after = phrase_key(original[end : end + _SLOT_REACH])
+        before = phrase_key(original[max(0, start - _SLOT_REACH) : start])
+        for rule_id, prefix, suffix in rulebook.brand_phrases:
+            if suffix and not _starts_word(after, suffix):
+                continue
+            if prefix and not _ends_word(before, prefix):
+                continue
+            rule = rulebook.rules[rule_id]
+            phrase = f"{prefix} {{brand}} {suffix}".strip()
+            yield Hit(
+                rule.id,
+                rule.weight,
+                match.field,
+                original[start:end],
+                phrase,
+                f"phrase: {phrase} with {match.text}",
+                span=match.span,
+                brand_id=rulebook.brands[match.brand].id,
+                explanation=rule.description,
+            )
+
+
+def _starts_word(text: str, key: str) -> bool:
+    if not text.startswith(key):
+        return False
+    rest = text[len(key) : len(key) + 1]
+    return not (rest and rest.isascii() and rest.isalnum() and key[-1].isascii())
+
+
+def _ends_word(text: str, key: str) -> bool:
+    if not text.endswith(key):
+        return False
+    rest = text[-len(key) - 1 : -len(key)] if len(text) > len(key) else ""
+    return not (rest and rest.isascii() and rest.isalnum() and key[0].isascii())
+
+
 def _text_hit(rule: RuleSpec, name: str, view: View, start: int, end: int, how: str) -> Hit:
     span = view.original_span(start, end)
     return Hit(
@@ -216,31 +271,34 @@ def _exclusions(
     found: dict[str, Hit] = {}
     for rule_id, word in by_category.items():
         rule = rulebook.rules[rule_id]
-        found[rule_id] = Hit(rule_id, 0.0, "category", prepared.listing.category or "", word,
-                             f"category: {word}", explanation=rule.description)
+        found[rule_id] = Hit(
+            rule_id,
+            0.0,
+            "category",
+            prepared.listing.category or "",
+            word,
+            f"category: {word}",
+            explanation=rule.description,
+        )
     for name, field_text in prepared.fields.items():
         view = field_text.words
         for match in rulebook.exclusion_index.find(view.text):
             rule = rulebook.rules[match.value]
             if name in rule.fields and rule.id not in found:
                 hit = _text_hit(rule, name, view, match.start, match.end, f"phrase: {match.key}")
-                found[rule.id] = Hit(**{**_hit_fields(hit), "weight": 0.0})
+                found[rule.id] = replace(hit, weight=0.0)
     for rule_id, pattern in rulebook.exclusion_patterns:
         rule = rulebook.rules[rule_id]
         for name, view in _views(prepared, rule):
             hit_match = pattern.search(view.text)  # type: ignore[attr-defined]
             if hit_match is not None and rule_id not in found:
                 hit = _text_hit(rule, name, view, hit_match.start(), hit_match.end(), "pattern")
-                found[rule_id] = Hit(**{**_hit_fields(hit), "weight": 0.0})
+                found[rule_id] = replace(hit, weight=0.0)
     return {
         rule_id: hit
         for rule_id, hit in found.items()
         if not (set(rulebook.rules[rule_id].unless) & fired)
     }
-
-
-def _hit_fields(hit: Hit) -> dict[str, object]:
-    return {name: getattr(hit, name) for name in Hit.__dataclass_fields__}
 
 
 def _set_aside(
@@ -263,23 +321,38 @@ def _set_aside(
         brand = rulebook.brands[index]
         reason: Hit | None = None
         if homonym_rule is not None and index in homonym_brands:
-            reason = _note(homonym_rule, brand, "category", homonym_brands[index],
-                           f"category {listing.category!r} is a homonym of {brand.name}")
+            reason = _note(
+                homonym_rule,
+                brand,
+                "category",
+                homonym_brands[index],
+                f"category {listing.category!r} is a homonym of {brand.name}",
+            )
         elif (
             class_rule is not None
             and prepared.classes
             and brand.nice_classes
             and not prepared.classes & brand.nice_classes
         ):
-            reason = _note(class_rule, brand, "category", listing.category or "",
-                           f"category {listing.category!r} (class {', '.join(sorted(prepared.classes))}) "
-                           f"is outside {brand.name}'s classes {', '.join(sorted(brand.nice_classes))}")
+            reason = _note(
+                class_rule,
+                brand,
+                "category",
+                listing.category or "",
+                f"category {listing.category!r} (class {', '.join(sorted(prepared.classes))}) "
+                f"is outside {brand.name}'s classes {', '.join(sorted(brand.nice_classes))}",
+            )
         elif shop_rule is not None and (
             brand.sells_through(listing.marketplace, listing.shop_id, listing.shop_name)
             or (listing.shop_official is True and index in shop_brands)
         ):
-            reason = _note(shop_rule, brand, "shop", listing.shop_name or listing.shop_id or "",
-                           f"{listing.shop_name or listing.shop_id} sells {brand.name} with authority")
+            reason = _note(
+                shop_rule,
+                brand,
+                "shop",
+                listing.shop_name or listing.shop_id or "",
+                f"{listing.shop_name or listing.shop_id} sells {brand.name} with authority",
+            )
         reasons[index] = reason
         if reason is not None:
             notes.append(reason)
@@ -292,22 +365,31 @@ def _set_aside(
     return active, notes
 
 
-def _homonym_notes(rulebook: Rulebook, phrases: dict[int, str], named: set[int]) -> Iterable[Hit]:
+def _homonym_notes(rulebook: Rulebook, phrases: dict[int, str]) -> Iterable[Hit]:
     rule = next(iter(rulebook.rules_of("homonym")), None)
     if rule is None:
         return
     for index, phrase in phrases.items():
-        if index not in named:
-            brand = rulebook.brands[index]
-            yield _note(rule, brand, "title", phrase, f"{phrase!r} is a homonym of {brand.name}")
+        brand = rulebook.brands[index]
+        yield _note(rule, brand, "title", phrase, f"{phrase!r} is a homonym of {brand.name}")
 
 
 def _note(rule: RuleSpec, brand: Brand, field_name: str, text: str, why: str) -> Hit:
-    return Hit(rule.id, 0.0, field_name, text, phrase_key(text), "set aside",
-               brand_id=brand.id, explanation=why)
+    return Hit(
+        rule.id,
+        0.0,
+        field_name,
+        text,
+        phrase_key(text),
+        "set aside",
+        brand_id=brand.id,
+        explanation=why,
+    )
 
 
-def _mention_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
+def _mention_hits(
+    prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]
+) -> Iterable[Hit]:
     mention_rule = next(iter(rulebook.rules_of("brand_mention")), None)
     seen: set[tuple[str, str, str]] = set()
     for match in active:
@@ -343,13 +425,20 @@ def _price_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]
     for rule in rulebook.rules_of("price_floor"):
         for index in sorted({m.brand for m in active if m.field in ("title", "brand")}):
             brand = rulebook.brands[index]
-            floor = brand.price_floor.get(listing.currency.upper())
+            floor = brand.floor_for(listing.currency.upper(), prepared.classes)
             if floor is None or not listing.price < floor * type(floor)(str(rule.below)):
                 continue
             text = f"{listing.price} {listing.currency}"
-            yield Hit(rule.id, rule.weight, "price", text, text,
-                      f"price: {text} < {brand.name} floor {floor} {listing.currency.upper()}",
-                      brand_id=brand.id, explanation=rule.description)
+            yield Hit(
+                rule.id,
+                rule.weight,
+                "price",
+                text,
+                text,
+                f"price: {text} < {brand.name} floor {floor} {listing.currency.upper()}",
+                brand_id=brand.id,
+                explanation=rule.description,
+            )
             break
 
 
@@ -357,8 +446,15 @@ def _shop_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch])
     listing = prepared.listing
     if listing.shop_id and (listing.marketplace, listing.shop_id) in rulebook.repeat_offenders:
         for rule in rulebook.rules_of("repeat_offender"):
-            yield Hit(rule.id, rule.weight, "shop", listing.shop_id, listing.shop_id,
-                      "shop: repeat offender", explanation=rule.description)
+            yield Hit(
+                rule.id,
+                rule.weight,
+                "shop",
+                listing.shop_id,
+                listing.shop_id,
+                "shop: repeat offender",
+                explanation=rule.description,
+            )
     claims = [m for m in rulebook.claim_index.find(prepared.shop.words.text)]
     for rule in rulebook.rules_of("official_claim"):
         if listing.shop_official is True or not any(m.value == rule.id for m in claims):
@@ -367,23 +463,39 @@ def _shop_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch])
             brand = rulebook.brands[match.brand]
             if brand.sells_through(listing.marketplace, listing.shop_id, listing.shop_name):
                 continue
-            yield Hit(rule.id, rule.weight, "shop", listing.shop_name or "", match.normalised,
-                      f"shop claims to be {brand.name}'s own store", span=match.span,
-                      brand_id=brand.id, explanation=rule.description)
+            yield Hit(
+                rule.id,
+                rule.weight,
+                "shop",
+                listing.shop_name or "",
+                match.normalised,
+                f"shop claims to be {brand.name}'s own store",
+                span=match.span,
+                brand_id=brand.id,
+                explanation=rule.description,
+            )
             break
     declared = prepared.fields["brand"].words.text
     title_brands = {m.brand for m in active if m.field == "title"}
     if declared and title_brands:
-        for match in rulebook.claim_index.find(declared):
-            rule = rulebook.rules[match.value]
+        for claim in rulebook.claim_index.find(declared):
+            rule = rulebook.rules[claim.value]
             if rule.kind == "declared_brand":
-                yield Hit(rule.id, rule.weight, "brand", listing.brand or "", match.key,
-                          f"declared brand {listing.brand!r} hides the brand in the title",
-                          explanation=rule.description)
+                yield Hit(
+                    rule.id,
+                    rule.weight,
+                    "brand",
+                    listing.brand or "",
+                    claim.key,
+                    f"declared brand {listing.brand!r} hides the brand in the title",
+                    explanation=rule.description,
+                )
                 break
 
 
-def _patent_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
+def _patent_hits(
+    prepared: _Listing, rulebook: Rulebook, mentions: list[BrandMatch]
+) -> Iterable[Hit]:
     rules = {rule.problem: rule for rule in rulebook.rules_of("patent")}
     if not rules:
         return
@@ -392,12 +504,23 @@ def _patent_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch
     claims = list(patent_claims(listed, listing.title, listing.description))
     if not claims:
         return
-    holders = [rulebook.brands[i].holder_key for i in {m.brand for m in active}]
+    named = [rulebook.brands[i] for i in {m.brand for m in mentions}]
+    owners = owner_tokens(
+        listing.brand, listing.shop_name, *(b.spec.holder for b in named), *(b.name for b in named)
+    )
     seen_on = listing.fetched_at.date() if listing.fetched_at else None
-    for finding in check_patents(claims, rulebook.patents, [h for h in holders if h], seen_on):
+    for finding in check_patents(claims, rulebook.patents, owners, seen_on):
         rule = rules.get(finding.problem)
         if rule is None:
             continue
-        yield Hit(rule.id, rule.weight, finding.field, finding.number.text, finding.number.canonical,
-                  f"patent: {finding.number.text}→{finding.number.canonical}",
-                  span=finding.number.span, registry=finding.registry, explanation=finding.explanation)
+        yield Hit(
+            rule.id,
+            rule.weight,
+            finding.field,
+            finding.number.text,
+            finding.number.canonical,
+            f"patent: {finding.number.text}→{finding.number.canonical}",
+            span=finding.number.span,
+            registry=finding.registry,
+            explanation=finding.explanation,
+        )

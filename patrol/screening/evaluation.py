@@ -85,8 +85,12 @@ def to_listing(record: dict[str, Any]) -> Listing:
         description=_text(record.get("description")),
         shop_id=_text(record.get("shop")) or _text(record.get("shop_id")),
         shop_name=_text(record.get("shop_name")),
-        shop_official=record.get("shop_official") if isinstance(record.get("shop_official"), bool) else None,
-        patent_numbers=[p for p in patents if isinstance(p, str)] if isinstance(patents, list) else [],
+        shop_official=record.get("shop_official")
+        if isinstance(record.get("shop_official"), bool)
+        else None,
+        patent_numbers=[p for p in patents if isinstance(p, str)]
+        if isinstance(patents, list)
+        else [],
     )
 
 
@@ -106,9 +110,9 @@ def read_corpus(path: Path) -> Iterator[LabelledListing]:
             except json.JSONDecodeError as exc:
                 raise PatrolError(f"{where}: not JSON: {exc.msg}") from None
             if not isinstance(record, dict) or record.get("expect") not in _EXPECT:
-                raise PatrolError(f"{where}: each line needs \"expect\": \"flag\" or \"clear\"")
+                raise PatrolError(f'{where}: each line needs "expect": "flag" or "clear"')
             if "title" not in record:
-                raise PatrolError(f"{where}: each line needs a \"title\"")
+                raise PatrolError(f'{where}: each line needs a "title"')
             fires = record.get("fires")
             yield LabelledListing(
                 record=record,

@@ -23,6 +23,7 @@ import yaml
 from patrol.errors import PatrolError
 from patrol.screening.schema import (
     BRAND_KEYS,
+    BRAND_SLOT,
     COMMON_RULE_KEYS,
     FIELDS,
     PATENT_PROBLEMS,
@@ -98,12 +99,10 @@ class _MarkedLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Map:  # type: ignore[override]
         mapping = _Map(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            str(key.value): key.start_mark.line + 1 for key, _value in node.value
-        }
+        mapping.key_lines = {str(key.value): key.start_mark.line + 1 for key, _value in node.value}
         return mapping
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _List:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> _List:
         sequence = _List(super().construct_sequence(node, deep=True))
         sequence.line = node.start_mark.line + 1
         sequence.item_lines = [item.start_mark.line + 1 for item in node.value]
@@ -131,7 +130,9 @@ class _Reader:
     def problem(self, line: int, rule_id: str | None, message: str) -> None:
         self.problems.append(LintProblem(self.origin(line), rule_id, message))
 
-    def strings(self, entry: _Map, key: str, rule_id: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+    def strings(
+        self, entry: _Map, key: str, rule_id: str, *, allow_empty: bool = True
+    ) -> tuple[str, ...]:
         value = entry.get(key, [])
         line = entry.key_lines.get(key, entry.line)
         if value is None:
@@ -186,7 +187,9 @@ class _Reader:
         out = []
         for value in self.strings(entry, key, rule_id):
             if not _CLASS.match(value.strip()) or not 1 <= int(value) <= 45:
-                self.problem(entry.key_lines.get(key, entry.line), rule_id, f"bad Nice class {value!r}")
+                self.problem(
+                    entry.key_lines.get(key, entry.line), rule_id, f"bad Nice class {value!r}"
+                )
             else:
                 out.append(f"{int(value):03d}")
         return tuple(out)
@@ -217,7 +220,22 @@ def _read_rule(reader: _Reader, entry: _Map, rule_id: str) -> RuleSpec | None:
     fields = reader.strings(entry, "fields", rule_id) or ("title", "description")
     for name in fields:
         if name not in FIELDS:
-            reader.problem(entry.key_lines.get("fields", entry.line), rule_id, f"unknown field {name!r}")
+            reader.problem(
+                entry.key_lines.get("fields", entry.line), rule_id, f"unknown field {name!r}"
+            )
+    for phrase in phrases:
+        if phrase.count(BRAND_SLOT) > 1 or (BRAND_SLOT in phrase and kind != "phrases"):
+            reader.problem(
+                entry.key_lines.get("phrases", entry.line),
+                rule_id,
+                f"phrase {phrase!r}: {BRAND_SLOT} may appear once, in phrases rules",
+            )
+        elif phrase.strip() == BRAND_SLOT:
+            reader.problem(
+                entry.key_lines.get("phrases", entry.line),
+                rule_id,
+                f"phrase {phrase!r} needs words beside {BRAND_SLOT}",
+            )
     if kind in ("phrases", "official_claim", "declared_brand") and not (phrases or patterns):
         reader.problem(entry.line, rule_id, "needs phrases or patterns")
     variant = entry.get("variant")
@@ -254,6 +272,26 @@ def _read_rule(reader: _Reader, entry: _Map, rule_id: str) -> RuleSpec | None:
     )
 
 
+def _floors(reader: _Reader, entry: _Map, key: str, brand_id: str) -> dict[str, Decimal]:
+    """``{CNY: 350, USD: 49}``: amounts per ISO currency, none negative."""
+    floors: dict[str, Decimal] = {}
+    value = entry.get(key) or {}
+    line = entry.key_lines.get(key, entry.line)
+    if not isinstance(value, dict):
+        reader.problem(line, brand_id, f"{key} must map currencies to amounts")
+        return floors
+    for currency, amount in value.items():
+        try:
+            number = Decimal(str(amount))
+        except InvalidOperation:
+            number = Decimal(-1)
+        if not re.fullmatch(r"[A-Z]{3}", str(currency)) or not number.is_finite() or number < 0:
+            reader.problem(line, brand_id, f"bad price floor {currency}: {amount!r}")
+        else:
+            floors[str(currency)] = number
+    return floors
+
+
 def _read_brand(reader: _Reader, entry: _Map, brand_id: str) -> BrandSpec:
     reader.unknown_keys(entry, BRAND_KEYS, brand_id)
     names_value = entry.get("names")
@@ -263,7 +301,9 @@ def _read_brand(reader: _Reader, entry: _Map, brand_id: str) -> BrandSpec:
     else:
         for lang, name in names_value.items():
             if not isinstance(name, str) or not name.strip():
-                reader.problem(entry.key_lines.get("names", entry.line), brand_id, f"names.{lang} is empty")
+                reader.problem(
+                    entry.key_lines.get("names", entry.line), brand_id, f"names.{lang} is empty"
+                )
             else:
                 names[str(lang)] = name
     aliases = reader.strings(entry, "aliases", brand_id, allow_empty=False)
@@ -282,35 +322,47 @@ def _read_brand(reader: _Reader, entry: _Map, brand_id: str) -> BrandSpec:
                 nice_classes=reader.classes(mark, "nice_classes", brand_id),
             )
         )
-    floors: dict[str, Decimal] = {}
-    floor_value = entry.get("price_floor") or {}
-    floor_line = entry.key_lines.get("price_floor", entry.line)
-    if not isinstance(floor_value, dict):
-        reader.problem(floor_line, brand_id, "price_floor must map currencies to amounts")
+    floors = _floors(reader, entry, "price_floor", brand_id)
+    class_floors: dict[str, dict[str, Decimal]] = {}
+    by_class = entry.get("class_floors") or _Map()
+    if not isinstance(by_class, _Map):
+        reader.problem(
+            entry.key_lines.get("class_floors", entry.line),
+            brand_id,
+            "class_floors must map Nice classes to floors",
+        )
     else:
-        for currency, amount in floor_value.items():
-            try:
-                value = Decimal(str(amount))
-            except InvalidOperation:
-                value = Decimal(-1)
-            if not re.fullmatch(r"[A-Z]{3}", str(currency)) or value < 0:
-                reader.problem(floor_line, brand_id, f"bad price floor {currency}: {amount!r}")
-            else:
-                floors[str(currency)] = value
+        for nice in by_class:
+            if not _CLASS.match(str(nice).strip()) or not 1 <= int(nice) <= 45:
+                reader.problem(
+                    by_class.key_lines.get(str(nice), by_class.line),
+                    brand_id,
+                    f"bad Nice class {nice!r}",
+                )
+                continue
+            class_floors[f"{int(nice):03d}"] = _floors(reader, by_class, str(nice), brand_id)
     shops: list[ShopSpec] = []
     for index, shop in enumerate(entry.get("official_shops") or []):
         if isinstance(shop, str) and shop.strip():
             shops.append(ShopSpec(None, shop))
         elif isinstance(shop, _Map) and isinstance(shop.get("shop"), str):
             reader.unknown_keys(shop, frozenset({"marketplace", "shop", "kind"}), brand_id)
-            shops.append(ShopSpec(shop.get("marketplace"), shop["shop"], shop.get("kind", "official")))
+            shops.append(
+                ShopSpec(shop.get("marketplace"), shop["shop"], shop.get("kind", "official"))
+            )
         else:
-            reader.problem(entry.key_lines.get("official_shops", entry.line), brand_id, f"official_shops[{index}] is not a shop")
+            reader.problem(
+                entry.key_lines.get("official_shops", entry.line),
+                brand_id,
+                f"official_shops[{index}] is not a shop",
+            )
     homonyms = entry.get("homonyms") or _Map()
     homonym_categories: tuple[str, ...] = ()
     homonym_phrases: tuple[str, ...] = ()
     if not isinstance(homonyms, _Map):
-        reader.problem(entry.key_lines.get("homonyms", entry.line), brand_id, "homonyms must be a mapping")
+        reader.problem(
+            entry.key_lines.get("homonyms", entry.line), brand_id, "homonyms must be a mapping"
+        )
     else:
         reader.unknown_keys(homonyms, frozenset({"categories", "phrases"}), brand_id)
         homonym_categories = reader.strings(homonyms, "categories", brand_id, allow_empty=False)
@@ -324,6 +376,7 @@ def _read_brand(reader: _Reader, entry: _Map, brand_id: str) -> BrandSpec:
         trademarks=tuple(marks),
         nice_classes=reader.classes(entry, "nice_classes", brand_id),
         price_floor=floors,
+        class_floors=class_floors,
         official_shops=tuple(shops),
         homonym_categories=homonym_categories,
         homonym_phrases=homonym_phrases,
@@ -370,7 +423,7 @@ def read_rulebook(root: Path) -> RulebookSource:
         content += path.relative_to(root).as_posix().encode() if root.is_dir() else b""
         content += b"\0" + raw + b"\0"
         try:
-            data = yaml.load(raw.decode("utf-8-sig"), Loader=_MarkedLoader)  # noqa: S506
+            data = yaml.load(raw.decode("utf-8-sig"), Loader=_MarkedLoader)
         except UnicodeDecodeError as exc:
             problems.append(LintProblem(Origin(str(path), 1), None, f"not UTF-8: {exc}"))
             continue
@@ -378,7 +431,9 @@ def read_rulebook(root: Path) -> RulebookSource:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
             detail = getattr(exc, "problem", None) or str(exc)
-            problems.append(LintProblem(Origin(str(path), line), None, f"YAML syntax error: {detail}"))
+            problems.append(
+                LintProblem(Origin(str(path), line), None, f"YAML syntax error: {detail}")
+            )
             continue
         if data is None:
             continue
@@ -388,7 +443,11 @@ def read_rulebook(root: Path) -> RulebookSource:
         reader.unknown_keys(data, _TOP_KEYS, None)
         schema = data.get("schema", SCHEMA_VERSION)
         if schema != SCHEMA_VERSION:
-            reader.problem(data.key_lines.get("schema", 1), None, f"unsupported schema {schema!r} (this is {SCHEMA_VERSION})")
+            reader.problem(
+                data.key_lines.get("schema", 1),
+                None,
+                f"unsupported schema {schema!r} (this is {SCHEMA_VERSION})",
+            )
         if "threshold" in data:
             value = data["threshold"]
             line = data.key_lines["threshold"]
@@ -419,7 +478,9 @@ def read_rulebook(root: Path) -> RulebookSource:
     if not thresholds and not problems:
         problems.append(LintProblem(Origin(str(root), 1), None, "no file sets the threshold"))
     for _value, origin in thresholds[1:]:
-        problems.append(LintProblem(origin, None, f"threshold set again (first at {thresholds[0][1]})"))
+        problems.append(
+            LintProblem(origin, None, f"threshold set again (first at {thresholds[0][1]})")
+        )
     return RulebookSource(
         root=root,
         files=tuple(files),

@@ -24,7 +24,7 @@ from functools import lru_cache
 import opencc
 from confusable_homoglyphs import categories as _homoglyph_categories
 from confusable_homoglyphs import confusables as _confusables
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 __all__ = [
     "MAX_FIELD_CHARS",
@@ -39,6 +39,7 @@ __all__ = [
     "normalise_text",
     "phrase_key",
     "pinyin_of",
+    "readings_of",
     "words",
 ]
 
@@ -47,7 +48,7 @@ MAX_FIELD_CHARS = 20_000
 
 _WHITESPACE = " "
 _SEPARATOR = "-"
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
 _HOMOGLYPH_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC", "LATIN"})
 _T2S = opencc.OpenCC("t2s")
 
@@ -287,7 +288,7 @@ _SEPARATOR_RUN = re.compile(r"[ \-]+")
 _WORD_RUN = re.compile(r"[^ \-]+")
 _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _HAN_GAP = re.compile(f"(?<=[{_HAN_CLASS}]) (?=[{_HAN_CLASS}])")
-_LEET_NEAR_LETTER = re.compile(r"[a-z][013457@$]|[013457@$][a-z]")
+_LEET_NEAR_LETTER = re.compile(r"[a-z][0134578@$]|[0134578@$][a-z]")
 
 
 def normalise(text: str | None, *, leet: bool = True) -> NormalisedText:
@@ -391,3 +392,13 @@ def pinyin_of(char: str) -> str:
     """Toneless pinyin of one Chinese character (``耐`` → ``nai``)."""
     syllables = lazy_pinyin(char)
     return syllables[0] if syllables else char
+
+
+@lru_cache(maxsize=65_536)
+def readings_of(char: str) -> tuple[str, ...]:
+    """Every toneless reading of a Chinese character, the usual one first (乐 → le, yue)."""
+    readings = [pinyin_of(char)]
+    for reading in pinyin(char, style=Style.NORMAL, heteronym=True)[0]:
+        if reading not in readings:
+            readings.append(reading)
+    return tuple(readings)

@@ -21,8 +21,8 @@ from patrol.screening.loader import RulebookError, RulebookSource, read_rulebook
 from patrol.screening.matchers.brands import BrandIndex
 from patrol.screening.matchers.fuzzy import FuzzyIndex
 from patrol.screening.matchers.keywords import KeywordIndex, compile_pattern
-from patrol.screening.normalise import compact_key, normalise_text
-from patrol.screening.schema import BrandSpec, RuleSpec
+from patrol.screening.normalise import compact_key, normalise_text, phrase_key
+from patrol.screening.schema import BRAND_SLOT, BrandSpec, RuleSpec
 from patrol.screening.verdict import RegistryRef
 
 __all__ = ["Brand", "Rulebook", "build_rulebook", "load_rulebook"]
@@ -46,9 +46,24 @@ class Brand:
     def name(self) -> str:
         return self.spec.display_name
 
-    @property
-    def price_floor(self) -> Mapping[str, Decimal]:
-        return self.spec.price_floor
+    def floor_for(self, currency: str, classes: frozenset[str]) -> Decimal | None:
+        """The lowest believable price of the brand's goods of ``classes`` in ``currency``.
+
+        A class with its own floor uses it; with no class known, the lowest of all the
+        brand's floors applies, so an unknown category never raises the bar.
+        """
+        by_class = [
+            floors[currency]
+            for nice, floors in self.spec.class_floors.items()
+            if nice in classes and currency in floors
+        ]
+        if by_class:
+            return min(by_class)
+        base = self.spec.price_floor.get(currency)
+        if classes or base is None:
+            return base
+        others = [f[currency] for f in self.spec.class_floors.values() if currency in f]
+        return min([base, *others])
 
     def mark_for(self, classes: frozenset[str]) -> RegistryRef | None:
         """The registered mark that covers ``classes`` best (any mark if none is known)."""
@@ -57,7 +72,9 @@ class Brand:
                 return mark
         return self.marks[0] if self.marks else None
 
-    def sells_through(self, marketplace: str | None, shop_id: str | None, shop_name: str | None) -> bool:
+    def sells_through(
+        self, marketplace: str | None, shop_id: str | None, shop_name: str | None
+    ) -> bool:
         keys = {compact_key(value) for value in (shop_id, shop_name) if value}
         return any(
             key in keys and (where is None or where == marketplace) for where, key in self.shops
@@ -77,10 +94,15 @@ class Rulebook:
     brand_index: BrandIndex
     fuzzy_index: FuzzyIndex
     phrase_index: KeywordIndex[str]  # phrases rules → rule id
+    brand_phrases: tuple[
+        tuple[str, str, str], ...
+    ]  # (rule id, key before, key after) of "{brand} x"
     patterns: tuple[tuple[str, object], ...]  # (rule id, compiled RE2)
     exclusion_index: KeywordIndex[str]  # exclusion phrases → rule id
     exclusion_patterns: tuple[tuple[str, object], ...]
-    category_index: KeywordIndex[tuple[str, str]]  # ("class", "025") | ("homonym", brand) | ("exclusion", rule)
+    category_index: KeywordIndex[
+        tuple[str, str]
+    ]  # ("class", "025") | ("homonym", brand) | ("exclusion", rule)
     homonym_index: KeywordIndex[int]  # homonym phrase → brand index
     claim_index: KeywordIndex[str]  # official_claim / declared_brand phrases → rule id
     patents: Mapping[str, PatentRecord] = field(default_factory=dict)
@@ -151,7 +173,9 @@ def build_rulebook(source: RulebookSource, registry: RegistrySnapshot | None = N
     """Compile a validated :class:`RulebookSource` (and registry knowledge) into a rulebook."""
     if source.problems:
         first = source.problems[0]
-        more = f" (and {len(source.problems) - 1} more problems)" if len(source.problems) > 1 else ""
+        more = (
+            f" (and {len(source.problems) - 1} more problems)" if len(source.problems) > 1 else ""
+        )
         raise RulebookError(f"{first}{more}")
     registry = registry or RegistrySnapshot()
     registry_marks: dict[str, list[TrademarkRecord]] = {}
@@ -160,14 +184,16 @@ def build_rulebook(source: RulebookSource, registry: RegistrySnapshot | None = N
             registry_marks.setdefault(compact_key(record.mark), []).append(record)
     sellers: dict[str, set[tuple[str | None, str]]] = {}
     for seller in registry.authorised_sellers:
-        sellers.setdefault(seller.brand_id, set()).add((seller.marketplace, compact_key(seller.shop_id)))
+        sellers.setdefault(seller.brand_id, set()).add(
+            (seller.marketplace, compact_key(seller.shop_id))
+        )
     brands = tuple(_brand(spec, registry_marks, sellers) for spec in source.brands)
     rules = {rule.id: rule for rule in source.rules}
-    fuzzy_rule = next((r for r in source.rules if r.kind == "brand_variant" and r.variant == "fuzzy"), None)
-    brand_index = BrandIndex([brand.spec.all_names() for brand in brands])
-    ignore = frozenset(
-        compact_key(word) for brand in brands for word in brand.spec.not_fuzzy
+    fuzzy_rule = next(
+        (r for r in source.rules if r.kind == "brand_variant" and r.variant == "fuzzy"), None
     )
+    brand_index = BrandIndex([brand.spec.all_names() for brand in brands])
+    ignore = frozenset(compact_key(word) for brand in brands for word in brand.spec.not_fuzzy)
     fuzzy_index = FuzzyIndex(
         [(e.brand, e.key, e.alias) for e in brand_index.entries if e.source == "name"]
         if fuzzy_rule is not None
@@ -188,9 +214,7 @@ def build_rulebook(source: RulebookSource, registry: RegistrySnapshot | None = N
     phrase_rules = [r for r in source.rules if r.kind == "phrases"]
     claim_rules = [r for r in source.rules if r.kind in ("official_claim", "declared_brand")]
     try:
-        patterns = tuple(
-            (r.id, compile_pattern(p)) for r in phrase_rules for p in r.patterns
-        )
+        patterns = tuple((r.id, compile_pattern(p)) for r in phrase_rules for p in r.patterns)
         exclusion_patterns = tuple(
             (r.id, compile_pattern(p)) for r in exclusions for p in r.patterns
         )
@@ -205,7 +229,16 @@ def build_rulebook(source: RulebookSource, registry: RegistrySnapshot | None = N
         rules=MappingProxyType(rules),
         brand_index=brand_index,
         fuzzy_index=fuzzy_index,
-        phrase_index=KeywordIndex((p, r.id) for r in phrase_rules for p in r.phrases),
+        phrase_index=KeywordIndex(
+            (p, r.id) for r in phrase_rules for p in r.phrases if BRAND_SLOT not in p
+        ),
+        brand_phrases=tuple(
+            (r.id, phrase_key(before), phrase_key(after))
+            for r in phrase_rules
+            for p in r.phrases
+            if BRAND_SLOT in p
+            for before, after in [p.split(BRAND_SLOT, 1)]
+        ),
         patterns=patterns,
         exclusion_index=KeywordIndex((p, r.id) for r in exclusions for p in r.phrases),
         exclusion_patterns=exclusion_patterns,
@@ -218,7 +251,10 @@ def build_rulebook(source: RulebookSource, registry: RegistrySnapshot | None = N
         repeat_offenders=frozenset(registry.repeat_offenders),
         brand_names=tuple(brand.name for brand in brands),
         by_kind=MappingProxyType(
-            {kind: tuple(r for r in source.rules if r.kind == kind) for kind in {r.kind for r in source.rules}}
+            {
+                kind: tuple(r for r in source.rules if r.kind == kind)
+                for kind in {r.kind for r in source.rules}
+            }
         ),
         by_variant=MappingProxyType(
             {r.variant: r for r in source.rules if r.kind == "brand_variant" and r.variant}

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 __all__ = [
     "BRAND_KEYS",
+    "BRAND_SLOT",
     "RULE_KINDS",
     "VARIANTS",
     "BrandSpec",
@@ -21,6 +22,9 @@ __all__ = [
     "RuleSpec",
     "ShopSpec",
 ]
+
+BRAND_SLOT = "{brand}"
+"""In a phrase, stands for any brand name the listing mentions ("{brand} style")."""
 
 VARIANTS = ("homoglyph", "leet", "split", "pinyin", "homophone", "traditional", "fuzzy")
 """Ways a brand name is disguised; each is a ``brand_variant`` rule's ``variant``."""
@@ -50,6 +54,7 @@ BRAND_KEYS = frozenset(
         "trademarks",
         "nice_classes",
         "price_floor",
+        "class_floors",
         "official_shops",
         "homonyms",
         "not_fuzzy",
@@ -99,6 +104,7 @@ class BrandSpec:
     trademarks: tuple[MarkSpec, ...] = ()
     nice_classes: tuple[str, ...] = ()
     price_floor: dict[str, Decimal] = field(default_factory=dict)
+    class_floors: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # class → floors
     official_shops: tuple[ShopSpec, ...] = ()
     homonym_categories: tuple[str, ...] = ()
     homonym_phrases: tuple[str, ...] = ()

@@ -21,18 +21,89 @@ from patrol.screening.schema import BrandSpec, MarkSpec, Origin
 
 __all__ = ["synthetic_brand_specs", "synthetic_listings", "synthetic_rulebook"]
 
-_ONSETS = ("b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "pl", "gr")
+_ONSETS = (
+    "b",
+    "c",
+    "d",
+    "f",
+    "g",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "z",
+    "br",
+    "tr",
+    "st",
+    "pl",
+    "gr",
+)
 _VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io")
-_HAN = "安邦宝博彩辰达德迪帝尔法菲丰福冠瀚浩恒弘华辉佳嘉捷金锦凯康兰朗雷力利联龙隆罗玛美蒙米明纳尼欧派普奇琪瑞森尚圣诗斯泰特天威维沃西希翔欣雅亚逸盈优宇元卓泽臻"
+_HAN = (
+    "安邦宝博彩辰达德迪帝尔法菲丰福冠瀚浩恒弘华辉佳嘉捷金锦凯康兰朗雷力利联"
+    "龙隆罗玛美蒙米明纳尼欧派普奇琪瑞森尚圣诗斯泰特天威维沃西希翔欣雅亚逸盈优宇元卓泽臻"
+)
 _CLASSES = ("003", "009", "014", "018", "025", "028", "033")
 _WORDS_EN = (
-    "new", "men's", "women's", "classic", "running", "shoes", "bag", "leather", "watch", "wireless",
-    "headphones", "jacket", "cotton", "sale", "free shipping", "size", "black", "white", "gift",
-    "original", "limited", "edition", "summer", "winter", "kids", "sport", "casual", "premium",
+    "new",
+    "men's",
+    "women's",
+    "classic",
+    "running",
+    "shoes",
+    "bag",
+    "leather",
+    "watch",
+    "wireless",
+    "headphones",
+    "jacket",
+    "cotton",
+    "sale",
+    "free shipping",
+    "size",
+    "black",
+    "white",
+    "gift",
+    "original",
+    "limited",
+    "edition",
+    "summer",
+    "winter",
+    "kids",
+    "sport",
+    "casual",
+    "premium",
 )
 _WORDS_ZH = (
-    "新款", "男士", "女士", "经典", "跑步鞋", "手提包", "真皮", "手表", "无线", "耳机", "外套", "纯棉",
-    "特价", "包邮", "尺码", "黑色", "白色", "礼物", "限量", "夏季", "冬季", "儿童", "运动", "休闲",
+    "新款",
+    "男士",
+    "女士",
+    "经典",
+    "跑步鞋",
+    "手提包",
+    "真皮",
+    "手表",
+    "无线",
+    "耳机",
+    "外套",
+    "纯棉",
+    "特价",
+    "包邮",
+    "尺码",
+    "黑色",
+    "白色",
+    "礼物",
+    "限量",
+    "夏季",
+    "冬季",
+    "儿童",
+    "运动",
+    "休闲",
 )
 
 
@@ -71,7 +142,9 @@ def synthetic_brand_specs(count: int, seed: int = 7) -> list[BrandSpec]:
 
 def synthetic_rulebook(base: RulebookSource, brands: int, seed: int = 7) -> Rulebook:
     """The rules of ``base`` with ``brands`` generated brands in place of its own."""
-    source = replace(base, brands=tuple(synthetic_brand_specs(brands, seed)), categories=base.categories)
+    source = replace(
+        base, brands=tuple(synthetic_brand_specs(brands, seed)), categories=base.categories
+    )
     return build_rulebook(source)
 
 
@@ -112,7 +185,9 @@ def synthetic_listings(names: list[str], count: int, seed: int = 11) -> list[Lis
                 title=title,
                 price=Decimal(rng.randint(5, 5000)),
                 currency="CNY" if zh else "USD",
-                category=rng.choice(("运动鞋", "箱包", "手表", "Watches", "Sneakers", "Beauty", "玩具")),
+                category=rng.choice(
+                    ("运动鞋", "箱包", "手表", "Watches", "Sneakers", "Beauty", "玩具")
+                ),
                 description=description,
                 shop_id=f"shop{rng.randrange(500)}",
             )

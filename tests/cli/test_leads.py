@@ -45,7 +45,9 @@ def test_a_lead_moves_through_the_workflow_with_the_actor_recorded(
     result = patrol("leads", "assign", str(lead_id), "--to", "officer.li", "--due", due)
     assert result.exit_code == 0, result.output
     assert "assigned" in result.output
-    result = patrol("leads", "move", str(lead_id), "confirmed", "--reason", "test buy", "--actor", "li")
+    result = patrol(
+        "leads", "move", str(lead_id), "confirmed", "--reason", "test buy", "--actor", "li"
+    )
     assert result.exit_code == 0 and "assigned → confirmed" in result.output
 
     assert patrol("leads", "list", "--assignee", "officer.li").output.count("Listing 1") == 1
@@ -66,7 +68,7 @@ def test_overdue_filter_shows_only_overdue_leads(db: Database, patrol: Invoke) -
         assert lead is not None
         lead.deadline = datetime.now(UTC) - timedelta(days=1)
     result = patrol("leads", "list", "--overdue")
-    assert "1 lead(s)" in result.output and "overdue" in result.output
+    assert "1 lead(s)" in result.output and "⚠" in result.output
 
 
 def test_dismiss_needs_a_reason_and_records_it(db: Database, patrol: Invoke) -> None:

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from patrol.db import Database, open_database, upgrade_database
+from patrol.db.migrate import head_revision
 from patrol.db.models import Base
 from patrol.items import Listing
 from patrol.screening.verdict import Hit, RegistryRef, Verdict
@@ -70,10 +71,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_session_url")
-        db = open_database(url)
+        db = open_database(url, check_schema=False)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # a test may have tampered with the schema version: put it back
+            connection.execute(text("DELETE FROM alembic_version"))
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                {"head": head_revision()},
+            )
         db.dispose()
     monkeypatch.setenv("PATROL_DATABASE_URL", url)
     return url

@@ -72,12 +72,14 @@ def test_csv_export_matches_the_database_row_for_row(
         titles.add(row["Title"])
         for value in row.values():  # no cell a spreadsheet would run
             assert not value.startswith(FORMULA_TRIGGERS)
-    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in titles
+    assert '\'=HYPERLINK("http://evil.example","click")' in titles
     deadline_row = next(r for r in rows if r["Assignee"] == "officer.li")
     assert deadline_row["Deadline (UTC)"] == "2027-01-15T17:30:00+00:00"
     assert deadline_row["Evidence sha256"] == ""
     hostile = next(r for r in rows if r["Listing id"] == "h0")
     assert hostile["Evidence sha256"] == "ab" * 32
+    captured = datetime.fromisoformat(hostile["Evidence fetched (UTC)"])
+    assert abs(captured - datetime.now(UTC)) < timedelta(minutes=5)  # the snapshot's time
     assert [p.name for p in out.parent.iterdir()] == ["leads.csv"]  # no temporary left over
 
 
@@ -96,7 +98,10 @@ def test_xlsx_export_has_real_numbers_dates_and_neutralised_text(
     assert [row["Lead"] for row in rows] == [lead.id for lead in taoji]
     for row, lead in zip(rows, taoji, strict=True):
         assert isinstance(row["Score"], float) and row["Score"] == lead.score
-        assert isinstance(row["Price"], int | float) and Decimal(str(row["Price"])) == lead.listing.price
+        assert (
+            isinstance(row["Price"], int | float)
+            and Decimal(str(row["Price"])) == lead.listing.price
+        )
         expected = _spreadsheet_text(lead.listing.title)
         assert row["Title"] == expected
         assert isinstance(row["Created (UTC)"], datetime)

@@ -19,7 +19,9 @@ from patrol.marketplaces import ground_truth
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from patrol.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -34,8 +36,23 @@ def _assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str
 
 def test_truth_writes_the_labelled_corpus(tmp_path: Path) -> None:
     out = tmp_path / "taoji.jsonl"
-    result = CliRunner().invoke(cli, ["marketplaces", "truth", "--site", "taoji", "--seed", "3",
-                                      "--listings", "120", "--hour", "6", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "marketplaces",
+            "truth",
+            "--site",
+            "taoji",
+            "--seed",
+            "3",
+            "--listings",
+            "120",
+            "--hour",
+            "6",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert rows == list(ground_truth("taoji", 3, 120, hour=6.0))
@@ -48,9 +65,18 @@ def test_registry_writes_the_three_csv_files(tmp_path: Path) -> None:
     assert "fixture" in result.output
     with (tmp_path / "trademarks.csv").open(encoding="utf-8") as fh:
         marks = list(csv.DictReader(fh))
-    assert list(marks[0]) == ["office", "mark", "application_number", "application_date",
-                              "registration_number", "registration_date", "status",
-                              "nice_classes", "goods", "holder"]
+    assert list(marks[0]) == [
+        "office",
+        "mark",
+        "application_number",
+        "application_date",
+        "registration_number",
+        "registration_date",
+        "status",
+        "nice_classes",
+        "goods",
+        "holder",
+    ]
     nike = [m for m in marks if m["mark"] in ("NIKE", "耐克")]
     assert nike and all(m["nice_classes"].startswith("025") for m in nike)
     with (tmp_path / "patents.csv").open(encoding="utf-8") as fh:
@@ -72,8 +98,10 @@ def test_registry_writes_the_three_csv_files(tmp_path: Path) -> None:
         (["marketplaces", "truth", "--site", "taoji", "--listings", "-1"], ["--listings"]),
         (["marketplaces", "serve", "--port", "9999"], ["--port needs --site"]),
         (["marketplaces", "serve", "--site", "taoji", "--hour", "25"], ["--hour"]),
-        (["marketplaces", "serve", "--site", "taoji", "--faults", "nosuch"],
-         ["unknown faults preset", "nosuch"]),
+        (
+            ["marketplaces", "serve", "--site", "taoji", "--faults", "nosuch"],
+            ["unknown faults preset", "nosuch"],
+        ),
     ],
 )
 def test_bad_arguments(args: list[str], words: list[str]) -> None:
@@ -93,13 +121,15 @@ def test_unreadable_and_broken_faults_files(tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
     _assert_one_line_error(
         _run("marketplaces", "serve", "--site", "taoji", "--faults", str(missing)),
-        "cannot read faults file", "missing.yaml",
+        "cannot read faults file",
+        "missing.yaml",
     )
     broken = tmp_path / "broken.yaml"
     broken.write_text("error_rate: [0.1\n", encoding="utf-8")
     _assert_one_line_error(
         _run("marketplaces", "serve", "--site", "taoji", "--faults", str(broken)),
-        "broken.yaml:", "YAML",
+        "broken.yaml:",
+        "YAML",
     )
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00garbage")

@@ -30,8 +30,11 @@ def test_the_clock_moves_listings_in_and_out() -> None:
         assert late == {row["id"] for row in ground_truth("kuaigou", 4, 400, hour=21.0)}
         assert early - late and late - early  # some went, some came
 
-        gone = next(item for item in fixture_listings("taoji", 4, 400)
-                    if item.live_at(3.0) and not item.live_at(21.0))
+        gone = next(
+            item
+            for item in fixture_listings("taoji", 4, 400)
+            if item.live_at(3.0) and not item.live_at(21.0)
+        )
         taoji = fx.base_url("taoji")
         page = fetch(f"{taoji}{gone.url_path}")
         assert page.status == 410 and "该商品已下架" in page.body.decode("gbk")
@@ -43,8 +46,11 @@ def test_relisted_goods_come_back_under_a_new_id() -> None:
     relisted = [item for item in fixture_listings("bazaar", 4, 3000) if item.generation == 1]
     assert relisted
     item = relisted[0]
-    original = next(i for i in fixture_listings("bazaar", 4, 3000)
-                    if i.index == item.index and i.generation == 0)
+    original = next(
+        i
+        for i in fixture_listings("bazaar", 4, 3000)
+        if i.index == item.index and i.generation == 0
+    )
     assert item.listing_id != original.listing_id
     assert item.title == original.title and item.shop.repeat_offender
     before, after = original.windows[0][1] - 0.25, item.windows[0][0]
@@ -58,8 +64,11 @@ def test_relisted_goods_come_back_under_a_new_id() -> None:
 
 
 def test_prices_change_during_the_day() -> None:
-    changing = next(item for item in fixture_listings("taoji", 4, 2000)
-                    if item.price_change and item.live_at(0.0) and item.live_at(23.5))
+    changing = next(
+        item
+        for item in fixture_listings("taoji", 4, 2000)
+        if item.price_change and item.live_at(0.0) and item.live_at(23.5)
+    )
     hour, new_price = changing.price_change or (0.0, None)
     with serve_marketplaces(sites=("taoji",), seed=4, listings=2000, hour=hour - 0.5) as fx:
         url = fx.base_url("taoji") + changing.url_path

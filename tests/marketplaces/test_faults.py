@@ -47,8 +47,11 @@ def test_server_errors(faulty: FixtureServers) -> None:
 
 def test_rate_limit_with_retry_after(faulty: FixtureServers) -> None:
     faulty.set_faults("kuaigou", FaultConfig(rate_limit=0.5, retry_after=7))
-    limited = [r for r in _outcomes(faulty, "kuaigou", "/api/feed", 20)
-               if getattr(r, "status", None) == 429]
+    limited = [
+        r
+        for r in _outcomes(faulty, "kuaigou", "/api/feed", 20)
+        if getattr(r, "status", None) == 429
+    ]
     assert limited
     assert all(r.headers["Retry-After"] == "7" for r in limited)  # type: ignore[attr-defined]
 
@@ -87,7 +90,11 @@ def test_block_page_is_a_200_captcha_without_results(faulty: FixtureServers) -> 
     assert taoji.status == 200 and b'id="captcha"' in taoji.body
     assert b'class="tj-card"' not in taoji.body
     bazaar = fetch(faulty.base_url("bazaar") + "/b/all")
-    assert bazaar.status == 200 and b'id="captcha"' in bazaar.body and b"bz-item-link" not in bazaar.body
+    assert (
+        bazaar.status == 200
+        and b'id="captcha"' in bazaar.body
+        and b"bz-item-link" not in bazaar.body
+    )
     api = fetch(faulty.base_url("kuaigou") + "/api/feed")
     assert api.status == 200 and b'"captcha":true' in api.body
     # robots.txt is never faulted: a crawler can still read the rules

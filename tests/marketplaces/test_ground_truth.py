@@ -15,8 +15,20 @@ from patrol.marketplaces.server import FixtureServers
 
 from .conftest import LISTINGS, SEED, fetch
 
-FIELDS = {"id", "title", "price", "currency", "category", "description", "shop", "marketplace",
-          "brand", "expect", "target_brand", "note"}
+FIELDS = {
+    "id",
+    "title",
+    "price",
+    "currency",
+    "category",
+    "description",
+    "shop",
+    "marketplace",
+    "brand",
+    "expect",
+    "target_brand",
+    "note",
+}
 
 
 def _one(pattern: str, text: str) -> str | None:
@@ -62,7 +74,9 @@ def test_bazaar_and_kuaigou_show_the_truth(fx: FixtureServers) -> None:
     for row in list(ground_truth("bazaar", SEED, LISTINGS, hour=hour))[::20]:
         text = fetch(f"{bz}/itm/{row['id']}").text()
         assert _one(r'<h1 class="bz-title" itemprop="name">(.*?)</h1>', text) == row["title"]
-        assert _one(r'class="bz-price-value" itemprop="price" content="(.*?)"', text) == row["price"]
+        assert (
+            _one(r'class="bz-price-value" itemprop="price" content="(.*?)"', text) == row["price"]
+        )
         assert _one(r'<dd class="bz-category">(.*?)</dd>', text) == row["category"]
         assert row["currency"] == "USD" and 'content="USD"' in text
         assert f'href="/usr/{row["shop"]}"' in text
@@ -70,9 +84,15 @@ def test_bazaar_and_kuaigou_show_the_truth(fx: FixtureServers) -> None:
     for row in list(ground_truth("kuaigou", SEED, LISTINGS, hour=hour))[::20]:
         data = json.loads(fetch(f"{kg}/api/item/{row['id']}").body)
         assert (data["title"], data["price"], data["category"]) == (
-            row["title"], row["price"], row["category"])
+            row["title"],
+            row["price"],
+            row["category"],
+        )
         assert (data["shop"]["id"], data["brand"], data["description"]) == (
-            row["shop"], row["brand"], row["description"])
+            row["shop"],
+            row["brand"],
+            row["description"],
+        )
 
 
 def test_rows_have_the_corpus_format() -> None:
@@ -91,9 +111,21 @@ def test_population_mix() -> None:
         share = sum(item.expect == "flag" for item in listings) / len(listings)
         assert 0.25 <= share <= 0.35, (site, share)
         kinds = Counter(item.kind for item in listings)
-        expected = {"genuine_official", "genuine_authorised", "genuine_reseller", "generic",
-                    "compatible_accessory", "homonym", "replica_slang", "misspelt",
-                    "lookalike", "split", "price_below_floor", "same_style", "false_patent"}
+        expected = {
+            "genuine_official",
+            "genuine_authorised",
+            "genuine_reseller",
+            "generic",
+            "compatible_accessory",
+            "homonym",
+            "replica_slang",
+            "misspelt",
+            "lookalike",
+            "split",
+            "price_below_floor",
+            "same_style",
+            "false_patent",
+        }
         if site != "bazaar":
             expected |= {"pinyin", "homophone", "traditional"}
         assert expected <= set(kinds), expected - set(kinds)
@@ -106,8 +138,19 @@ def test_population_mix() -> None:
 def test_brands_are_covered() -> None:
     assert len(brands()) >= 50
     names = {b.en for b in brands()}
-    for required in ("Nike", "Adidas", "Apple", "Louis Vuitton", "Hermès", "Rolex", "SK-II",
-                     "Kweichow Moutai", "Canada Goose", "The North Face", "Estée Lauder"):
+    for required in (
+        "Nike",
+        "Adidas",
+        "Apple",
+        "Louis Vuitton",
+        "Hermès",
+        "Rolex",
+        "SK-II",
+        "Kweichow Moutai",
+        "Canada Goose",
+        "The North Face",
+        "Estée Lauder",
+    ):
         assert required in names
     targeted = Counter(
         (item.target_brand, item.expect) for item in fixture_listings("taoji", 5, 20000)
@@ -154,8 +197,12 @@ def test_false_patent_marks_are_false_and_genuine_ones_hold() -> None:
                     assert item.brand and item.brand.split("/")[-1] not in (record.holder or "")
             else:
                 assert record is not None and record.status == "in_force", (printed, item.note)
-    assert set(seen) == {"wrong check digit", "unknown patent", "expired patent",
-                         "held by another holder"}
+    assert set(seen) == {
+        "wrong check digit",
+        "unknown patent",
+        "expired patent",
+        "held by another holder",
+    }
 
 
 def test_cn_check_digit() -> None:

@@ -13,8 +13,12 @@ from patrol.marketplaces.server import FixtureServers
 from .conftest import fetch
 
 CHROMIUM = os.environ.get("PATROL_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _some_listing(fx: FixtureServers) -> dict[str, object]:
@@ -29,8 +33,12 @@ def test_plain_fetch_has_no_listing_data(fx: FixtureServers) -> None:
     assert page.status == 200
     text = page.text()
     assert '<div id="app">' in text and "/static/app.js" in text
-    for value in (listing["title"], listing["price"], listing["description"],
-                  listing["shop"]["name"]):  # type: ignore[index]
+    for value in (
+        listing["title"],
+        listing["price"],
+        listing["description"],
+        listing["shop"]["name"],
+    ):  # type: ignore[index]
         assert str(value) not in text
     home = fetch(fx.base_url("kuaigou") + "/").text()
     assert "kg-card" not in home and str(listing["id"]) not in home
@@ -82,7 +90,9 @@ def test_chromium_grid_loads_more(fx: FixtureServers, browser) -> None:  # type:
         page.click("#kg-load-more")
         page.wait_for_function(f"document.querySelectorAll('.kg-card').length > {first}")
         ids = page.eval_on_selector_all(".kg-card", "els => els.map(e => e.dataset.id)")
-        feed = json.loads(fetch(fx.base_url("kuaigou") + "/api/feed?cat=all&cursor=0&limit=40").body)
+        feed = json.loads(
+            fetch(fx.base_url("kuaigou") + "/api/feed?cat=all&cursor=0&limit=40").body
+        )
         assert ids == [item["id"] for item in feed["items"]]
         assert page.get_attribute("a.kg-next", "href") == "?page=2"
     finally:

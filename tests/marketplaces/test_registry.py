@@ -42,5 +42,8 @@ def test_official_and_authorised_shops_are_registered() -> None:
                 assert allowed.get(key) == "authorised"
             elif item.expect == "flag":
                 assert key not in allowed
-    assert {s.brand_id for s in registry.authorised_sellers} >= {"nike", "louis-vuitton",
-                                                                 "kweichow-moutai"}
+    assert {s.brand_id for s in registry.authorised_sellers} >= {
+        "nike",
+        "louis-vuitton",
+        "kweichow-moutai",
+    }

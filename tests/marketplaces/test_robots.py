@@ -11,12 +11,18 @@ from .conftest import fetch
 
 UA = "ListingPatrol"
 CASES = {
-    "taoji": (["/list", "/category/sneakers?page=2", "/item/600000000001.html", "/search?q=x"],
-              ["/cart", "/member/login", "/go/ad?id=3", "/list?sort=price"]),
-    "kuaigou": (["/", "/item/kg00000001", "/api/feed?cat=all"],
-                ["/cart", "/api/internal/stats", "/account/"]),
-    "bazaar": (["/b/all?_pgn=2", "/itm/200000000001", "/usr/someone", "/sch?_nkw=nike"],
-               ["/cart", "/myb/summary", "/bid/200000000001", "/go/promo"]),
+    "taoji": (
+        ["/list", "/category/sneakers?page=2", "/item/600000000001.html", "/search?q=x"],
+        ["/cart", "/member/login", "/go/ad?id=3", "/list?sort=price"],
+    ),
+    "kuaigou": (
+        ["/", "/item/kg00000001", "/api/feed?cat=all"],
+        ["/cart", "/api/internal/stats", "/account/"],
+    ),
+    "bazaar": (
+        ["/b/all?_pgn=2", "/itm/200000000001", "/usr/someone", "/sch?_nkw=nike"],
+        ["/cart", "/myb/summary", "/bid/200000000001", "/go/promo"],
+    ),
 }
 
 

@@ -45,7 +45,20 @@ def _world(db: Database) -> None:
     _walk(db, leads["h1"], [(s, when(24, 9 + i)) for i, s in enumerate(path)])
     # the week before: not in W48's report
     _walk(db, leads["2"], [(s, when(16, 9 + i)) for i, s in enumerate(path)])
-    _walk(db, leads["h2"], [("triaged", when(29, 23)), ("dismissed", when(30, 0, ))])
+    _walk(
+        db,
+        leads["h2"],
+        [
+            ("triaged", when(29, 23)),
+            (
+                "dismissed",
+                when(
+                    30,
+                    0,
+                ),
+            ),
+        ],
+    )
     with db.sessions.begin() as session:
         case = case_for_shop(session, "taoji", "s1", actor="t")
         mark_key_case(
@@ -54,8 +67,9 @@ def _world(db: Database) -> None:
         case.created_at = when(22)
         other = case_for_shop(session, "taoji", "evil-shop", actor="t")
         other.title = "<script>alert('case')</script> network"
-        session.add(Case(title="closed long ago", status="closed", created_at=when(1),
-                         updated_at=when(2)))
+        session.add(
+            Case(title="closed long ago", status="closed", created_at=when(1), updated_at=when(2))
+        )
 
 
 def _db_counts(db: Database) -> dict[str, int]:
@@ -83,8 +97,12 @@ def _db_counts(db: Database) -> dict[str, int]:
             for status in HANDLED_STATUSES
         }
         open_cases = session.scalar(select(func.count()).where(Case.status == "open"))
-    return {"leads": int(leads or 0), "shops": int(shops or 0), "cases": int(open_cases or 0),
-            **{k: int(v or 0) for k, v in per_status.items()}}
+    return {
+        "leads": int(leads or 0),
+        "shops": int(shops or 0),
+        "cases": int(open_cases or 0),
+        **{k: int(v or 0) for k, v in per_status.items()},
+    }
 
 
 def _totals(sheet) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -93,11 +111,19 @@ def _totals(sheet) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {row[0]: row[1] for row in rows[blank + 1 :]}
 
 
-def test_weekly_xlsx_totals_equal_the_database(db: Database, patrol: Invoke, tmp_path: Path) -> None:
+def test_weekly_xlsx_totals_equal_the_database(
+    db: Database, patrol: Invoke, tmp_path: Path
+) -> None:
     _world(db)
     expected = _db_counts(db)
-    assert expected == {"leads": 4, "shops": 3, "cases": 2, "confirmed": 4, "notice_sent": 2,
-                        "closed": 1}
+    assert expected == {
+        "leads": 4,
+        "shops": 3,
+        "cases": 2,
+        "confirmed": 4,
+        "notice_sent": 2,
+        "closed": 1,
+    }
     out = tmp_path / "w48.xlsx"
     result = patrol("report", "weekly", "--week", "2026-W48", "--lang", "en", "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -113,8 +139,15 @@ def test_weekly_xlsx_totals_equal_the_database(db: Database, patrol: Invoke, tmp
     assert totals["takedown notice sent"] == expected["notice_sent"]
     assert totals["taken down (verified)"] == expected["closed"]
     body = [[c.value for c in row] for row in shops.iter_rows(min_row=2, max_row=1 + 7)]
-    assert ["taoji", "Shop s1", None, "trademark (nike)", "takedown notice sent",
-            datetime(2026, 11, 25), 1] in body
+    assert [
+        "taoji",
+        "Shop s1",
+        None,
+        "trademark (nike)",
+        "takedown notice sent",
+        datetime(2026, 11, 25),
+        1,
+    ] in body
     assert all(not str(row[1]).startswith("=") for row in body if row[1])  # neutralised shop
 
     cases = book["Case progress"]
@@ -127,7 +160,9 @@ def test_weekly_xlsx_totals_equal_the_database(db: Database, patrol: Invoke, tmp
     assert (case_totals["Key cases"], case_totals["Overdue cases"]) == (1, 1)
 
 
-def test_weekly_csv_in_chinese_and_html_escapes(db: Database, patrol: Invoke, tmp_path: Path) -> None:
+def test_weekly_csv_in_chinese_and_html_escapes(
+    db: Database, patrol: Invoke, tmp_path: Path
+) -> None:
     _world(db)
     out = tmp_path / "w48.csv"
     result = patrol("report", "weekly", "--week", "2026-W48", "--format", "csv", "--out", str(out))
@@ -139,8 +174,18 @@ def test_weekly_csv_in_chinese_and_html_escapes(db: Database, patrol: Invoke, tm
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
     html = tmp_path / "w48.html"
-    result = patrol("report", "weekly", "--week", "2026-W48", "--format", "html", "--lang", "en",
-                    "--out", str(html))
+    result = patrol(
+        "report",
+        "weekly",
+        "--week",
+        "2026-W48",
+        "--format",
+        "html",
+        "--lang",
+        "en",
+        "--out",
+        str(html),
+    )
     assert result.exit_code == 0, result.output
     page = html.read_text("utf-8")
     assert "<script>alert" not in page
@@ -185,7 +230,9 @@ def test_monthly_report_has_summary_and_the_months_tables(
 )
 def test_bad_periods_are_one_line_errors(db: Database, patrol: Invoke, args, message) -> None:  # type: ignore[no-untyped-def]
     result = patrol("report", *args)
-    assert result.exit_code == 2 and result.output.startswith("Error: ") and message in result.output
+    assert (
+        result.exit_code == 2 and result.output.startswith("Error: ") and message in result.output
+    )
     assert result.output.count("\n") == 1
 
 

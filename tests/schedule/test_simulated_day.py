@@ -4,6 +4,7 @@ of one site at once."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from datetime import datetime
@@ -65,7 +66,7 @@ def test_a_simulated_day_runs_each_site_on_its_interval_without_overlap(
     assert len(seen) == len(runs)
     for site in ("taoji", "bazaar", "kuaigou"):
         spans = sorted((r["start"], r["end"]) for r in seen if r["site"] == site)
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
     def started(site: str, kind: str = "patrol") -> list[datetime]:
         return [
@@ -106,7 +107,7 @@ def test_a_simulated_day_runs_each_site_on_its_interval_without_overlap(
         ("sites:\n  taoji:\n    every: 2 hours\n", 3, "sites.taoji.every: bad interval '2 hours'"),
         ("sites:\n  taoji:\n    every: 0m\n", 3, "bad interval '0m'"),
         ("sites:\n  taoji:\n    every: 90\n", 3, "bad interval 90"),
-        ("sites:\n  nosuch:\n    every: 1h\n", 2, "unknown site 'nosuch'"),
+        ("sites:\n  nosuch:\n    every: 1h\n", 3, "unknown site 'nosuch'"),
         ("sites:\n  taoji:\n    every: 1h\n    quiet_hours: 25-3\n", 4, "bad quiet hours"),
         ("sites:\n  taoji:\n    every: 1h\nrecheck:\n  every: soon\n", 5, "recheck.every"),
         ("sites:\n  taoji:\n    every: 1h\n    evry: 2h\n", 4, "unknown key"),
@@ -156,3 +157,38 @@ def test_sigterm_stops_the_schedule_and_its_runs_cleanly(home: Path, tmp_path: P
     assert run["returncode"] == -signal.SIGTERM  # the run was asked to stop, and did
     with pytest.raises(ProcessLookupError):
         os.kill(run["pid"], 0)
+
+
+def test_show_lists_what_runs_next_from_the_recorded_runs(home: Path, tmp_path: Path) -> None:
+    from datetime import UTC, timedelta
+
+    now = datetime.now(UTC)
+    quiet_start, quiet_end = (now.hour + 23) % 24, (now.hour + 2) % 24  # around now
+    path = tmp_path / "schedule.yaml"
+    path.write_text(
+        "sites:\n  taoji:\n    every: 2h\n  bazaar:\n    every: 3h\n"
+        f"    quiet_hours: {quiet_start:02d}:00-{quiet_end:02d}:00\n"
+        "recheck:\n  every: 6h\n",
+        encoding="utf-8",
+    )
+    last = now - timedelta(minutes=30)
+    database = open_database()
+    with database.sessions.begin() as session:
+        session.add(PatrolRun(site="taoji", spider="marketplace", started_at=last, status="finished"))
+    database.dispose()
+    result = CliRunner().invoke(cli, ["schedule", "show", "--config", str(path)],
+                                env={"COLUMNS": "250"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {
+        (cells[1], cells[2]): cells
+        for line in result.output.splitlines()
+        if line.startswith("│") and len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
+    }
+    taoji = rows[("taoji", "patrol")]
+    assert taoji[0] == f"{last + timedelta(hours=2):%Y-%m-%d %H:%M}"
+    assert taoji[3] == "2h" and taoji[5] == f"{last:%Y-%m-%d %H:%M}"
+    assert "crawl taoji --base-url http://127.0.0.1:8401/" in taoji[6]
+    bazaar = rows[("bazaar", "patrol")]  # in quiet hours: it runs when they end
+    assert bazaar[0].endswith(f" {quiet_end:02d}:00") and bazaar[5] == "never"
+    assert bazaar[4] == f"{quiet_start:02d}:00-{quiet_end:02d}:00"
+    assert rows[("taoji", "recheck")][5] == "never"

@@ -28,7 +28,7 @@ from patrol.marketplaces.sites._common import (
 __all__ = ["block_response", "error_response", "routes"]
 
 PER_PAGE = 48
-SEARCH_SCAN = 480
+SEARCH_SCAN = 240
 ROBOTS = """User-agent: *
 Disallow: /cart
 Disallow: /myb/

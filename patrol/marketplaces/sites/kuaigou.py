@@ -29,7 +29,7 @@ __all__ = ["block_response", "error_response", "routes"]
 
 PER_PAGE = 20
 MAX_LIMIT = 50
-SEARCH_SCAN = 400
+SEARCH_SCAN = 200
 ROBOTS = """User-agent: *
 Disallow: /cart
 Disallow: /api/internal/
@@ -157,6 +157,11 @@ async def _search(request: web.Request) -> web.Response:
     )
 
 
+async def _categories(request: web.Request) -> web.Response:
+    state = request.app[SiteState.KEY]
+    return _json([{"slug": c.slug, "name": c.zh} for c in state.world.categories])
+
+
 async def _item(request: web.Request) -> web.Response:
     state = request.app[SiteState.KEY]
     item = state.world.by_id(request.match_info["id"])
@@ -228,6 +233,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/favicon.ico", image_handler),
         web.get("/api/feed", _feed),
         web.get("/api/search", _search),
+        web.get("/api/categories", _categories),
         web.get("/api/item/{id}", _item),
         web.get("/api/shop/{id}", _shop),
         web.get("/api/internal/{tail:.*}", _refuse),

@@ -27,7 +27,7 @@ from patrol.marketplaces.sites._common import (
 __all__ = ["block_response", "error_response", "routes"]
 
 PER_PAGE = 40
-SEARCH_SCAN = 400
+SEARCH_SCAN = 200
 ROBOTS = """User-agent: *
 Disallow: /cart
 Disallow: /member/

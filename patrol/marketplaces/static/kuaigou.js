@@ -174,6 +174,23 @@
     }, function () { failure("network"); });
   }
 
+  function nav() {
+    var bar = document.getElementById("kg-nav");
+    if (!bar) return;
+    getJSON("/api/categories").then(function (res) {
+      if (res.status !== 200 || !Array.isArray(res.body)) return;
+      var all = el("a", "kg-cat", "全部");
+      all.href = "/";
+      bar.appendChild(all);
+      res.body.forEach(function (c) {
+        var a = el("a", "kg-cat", c.name);
+        a.href = "/c/" + encodeURIComponent(c.slug);
+        bar.appendChild(a);
+      });
+    }, function () {});
+  }
+
+  nav();
   var path = window.location.pathname;
   var params = new URLSearchParams(window.location.search);
   var page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);

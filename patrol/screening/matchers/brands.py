@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import ahocorasick
 
@@ -27,6 +28,7 @@ from patrol.screening.normalise import (
     is_latin_word_char,
     normalise,
     pinyin_of,
+    readings_of,
     words,
 )
 
@@ -49,6 +51,7 @@ class AliasEntry:
     source: str  # "name" or "pinyin" (the Latin spelling of a Chinese name)
     gaps: int  # separator runs inside the alias itself ("louis vuitton" has one)
     latin: bool
+    syllable_ends: frozenset[int] = frozenset()  # pinyin keys: where each syllable ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,16 @@ class FieldText:
             self._pinyin = "|" + self.compact.text.translate(_PINYIN_TABLE)
         return self._pinyin
 
+    def pinyin_alternative(self) -> str | None:
+        """The syllables with each character's alphabetically first reading, if different.
+
+        Brand names are indexed under every reading of their characters; the text under
+        its usual reading and, when it has characters with several, under their first
+        one too, so 勒高 (lei or le gao) still meets 乐高 (le gao).
+        """
+        alternative = "|" + self.compact.text.translate(_FIRST_READING_TABLE)
+        return alternative if alternative != self.pinyin() else None
+
 
 class _PinyinTable(dict[int, str]):
     """``str.translate`` table: a Chinese character → ``"syllable|"``, anything else → ``"#|"``."""
@@ -100,6 +113,29 @@ class _PinyinTable(dict[int, str]):
 
 
 _PINYIN_TABLE = _PinyinTable()
+
+
+class _FirstReadingTable(dict[int, str]):
+    """Like :class:`_PinyinTable`, with each character's alphabetically first reading."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = min(readings_of(char)) + "|" if is_han(char) else "#|"
+        self[code] = value
+        return value
+
+
+_FIRST_READING_TABLE = _FirstReadingTable()
+
+
+def _reading_combinations(name: str, limit: int = 32) -> list[tuple[str, ...]]:
+    """Every way to read ``name`` (at most ``limit``), the usual reading first."""
+    combos: list[tuple[str, ...]] = [()]
+    for char in name:
+        combos = [(*combo, reading) for combo in combos for reading in readings_of(char)][:limit]
+    return combos
+
+
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
@@ -140,29 +176,32 @@ class BrandIndex:
             for alias in aliases:
                 key = compact_key(alias)
                 if len(key) >= 2 and all(is_han(ch) for ch in key):
-                    syllables = [pinyin_of(ch) for ch in key]
-                    pinyin_table.setdefault("|" + "|".join(syllables) + "|", []).append(
-                        (brand, key)
-                    )
-                    spelled = "".join(syllables)
+                    for syllables in _reading_combinations(key):
+                        pinyin_table.setdefault("|" + "|".join(syllables) + "|", []).append(
+                            (brand, key)
+                        )
+                    usual = [pinyin_of(ch) for ch in key]
+                    spelled = "".join(usual)
                     if len(spelled) >= 5 and spelled not in keys:
                         keys.add(spelled)
-                        self._add(table, AliasEntry(brand, alias, spelled, "pinyin", 0, True))
+                        ends = frozenset(accumulate(len(s) for s in usual))
+                        self._add(table, AliasEntry(brand, alias, spelled, "pinyin", 0, True, ends))
         self._automaton = _automaton({key: tuple(ids) for key, ids in table.items()})
         self._pinyin = _automaton({k: (len(k), tuple(v)) for k, v in pinyin_table.items()})
-        self._chinese_keys = {
-            key for values in pinyin_table.values() for _brand, key in values
-        }
+        self._chinese_keys = {key for values in pinyin_table.values() for _brand, key in values}
         self.keys = frozenset(entry.key for entry in self.entries)
 
     def _add(self, table: dict[str, list[int]], entry: AliasEntry) -> None:
         table.setdefault(_fold(entry.key), []).append(len(self.entries))
         self.entries.append(entry)
 
-    def find(self, field: FieldText, brand_names: Sequence[str]) -> list[BrandMatch]:
-        """Every brand name in the field: plain, disguised or homophone."""
+    def find(
+        self, field: FieldText, brand_names: Sequence[str], *, homophones: bool = True
+    ) -> list[BrandMatch]:
+        """Every brand name in the field: plain, disguised or (optionally) homophone."""
         matches = list(self._find_names(field, brand_names))
-        matches.extend(self._find_homophones(field, brand_names))
+        if homophones:
+            matches.extend(self._find_homophones(field, brand_names))
         return _longest(matches)
 
     def _find_names(self, field: FieldText, brand_names: Sequence[str]) -> Iterator[BrandMatch]:
@@ -196,6 +235,8 @@ class BrandIndex:
             if base_end < len(base.text) and _joined(entry.key[-1], base.text[base_end]):
                 return None
         pieces = _gaps(base, base_start, base_end)
+        if entry.syllable_ends and set(accumulate(len(p) for p in pieces)) <= entry.syllable_ends:
+            pieces = ["".join(pieces)]  # "zhi bao" is pinyin written syllable by syllable
         variants: list[str] = []
         paths: list[str] = []
         original = base.original_text(base_start, base_end)
@@ -205,8 +246,9 @@ class BrandIndex:
             if entry.latin and len(entry.key) <= 3:
                 return None
             spaced_only = all(ch != "-" for ch in base.text[base_start:base_end])
-            if entry.latin and spaced_only and max(len(p) for p in pieces) > 2:
-                return None  # "can on" is two words, not "canon" split apart
+            letters = sum(1 for p in pieces if len(p) == 1)
+            if entry.latin and spaced_only and max(len(p) for p in pieces) > 2 and letters < 3:
+                return None  # "can on" is two words, not "canon" spelt letter by letter
             variants.append("split")
             paths.append(f"split: {original}")
         for kind, path in _disguises(view, start, end, entry.key):
@@ -233,33 +275,59 @@ class BrandIndex:
             alias=entry.alias,
         )
 
-    def _find_homophones(self, field: FieldText, brand_names: Sequence[str]) -> Iterator[BrandMatch]:
+    def _find_homophones(
+        self, field: FieldText, brand_names: Sequence[str]
+    ) -> Iterator[BrandMatch]:
         if self._pinyin is None or not _HAN.search(field.compact.text):
             return
-        text = field.pinyin()
         view = field.compact
-        for end_index, (length, values) in self._pinyin.iter(text):
-            start = end_index - length + 1
-            first = text.count("|", 0, start + 1) - 1
-            last = first + text.count("|", start, end_index + 1) - 2
-            written = view.text[first : last + 1]
-            for brand, chinese in values:
-                if written == chinese or written in self._chinese_keys:
-                    continue  # the real name (or another brand's), found by exact matching
-                syllables = "".join(pinyin_of(ch) for ch in written)
-                base_start = view.positions[first]
-                base_end = view.positions[last] + 1
-                original = field.base.original_text(base_start, base_end)
-                yield BrandMatch(
-                    brand=brand,
-                    field=field.name,
-                    span=field.base.original_span(base_start, base_end),
-                    text=original,
-                    normalised=chinese,
-                    variants=("homophone",),
-                    path=f"pinyin: {original}→{syllables}→{chinese} → {brand_names[brand]}",
-                    alias=chinese,
-                )
+        seen: set[tuple[int, int]] = set()
+        texts = [field.pinyin()]
+        alternative = field.pinyin_alternative()
+        if alternative is not None:
+            texts.append(alternative)
+        for text in texts:
+            for end_index, (length, values) in self._pinyin.iter(text):
+                start = end_index - length + 1
+                first = text.count("|", 0, start + 1) - 1
+                last = first + text.count("|", start, end_index + 1) - 2
+                for brand, chinese in values:
+                    if (brand, first) in seen:
+                        continue
+                    match = self._homophone(field, view, brand, chinese, first, last, brand_names)
+                    if match is not None:
+                        seen.add((brand, first))
+                        yield match
+
+    def _homophone(
+        self,
+        field: FieldText,
+        view: View,
+        brand: int,
+        chinese: str,
+        first: int,
+        last: int,
+        brand_names: Sequence[str],
+    ) -> BrandMatch | None:
+        written = view.text[first : last + 1]
+        if written == chinese or written in self._chinese_keys:
+            return None  # the real name (or another brand's), found by exact matching
+        if not set(written) & set(chinese):
+            return None  # sellers keep part of the name to be found (耐客); 质保 is a word
+        syllables = "".join(pinyin_of(ch) for ch in written)
+        base_start = view.positions[first]
+        base_end = view.positions[last] + 1
+        original = field.base.original_text(base_start, base_end)
+        return BrandMatch(
+            brand=brand,
+            field=field.name,
+            span=field.base.original_span(base_start, base_end),
+            text=original,
+            normalised=chinese,
+            variants=("homophone",),
+            path=f"pinyin: {original}→{syllables}→{chinese} → {brand_names[brand]}",
+            alias=chinese,
+        )
 
 
 def _disguises(view: View, start: int, end: int, key: str) -> list[tuple[str, str]]:
@@ -308,16 +376,23 @@ def _automaton(table: dict[str, object]) -> ahocorasick.Automaton | None:
 
 
 def _longest(matches: list[BrandMatch]) -> list[BrandMatch]:
-    """Drop a match inside a longer one of the same brand ("jordan" in "air jordan")."""
+    """Drop a match inside a longer one of the same brand ("jordan" in "air jordan"),
+    and a disguised match that overlaps another brand's plain name (范思 in 范思哲)."""
     matches.sort(key=lambda m: (m.span[0], -(m.span[1] - m.span[0])))
+    plain = [m for m in matches if not m.variants]
     kept: list[BrandMatch] = []
     for match in matches:
         if any(
-            k.brand == match.brand
-            and k.field == match.field
-            and k.span[0] <= match.span[0]
-            and match.span[1] <= k.span[1]
+            k.brand == match.brand and k.span[0] <= match.span[0] and match.span[1] <= k.span[1]
             for k in kept
+        ):
+            continue
+        if match.variants and any(
+            p.brand != match.brand
+            and p.span[0] < match.span[1]
+            and match.span[0] < p.span[1]
+            and p.span[1] - p.span[0] >= match.span[1] - match.span[0]
+            for p in plain
         ):
             continue
         kept.append(match)

@@ -21,13 +21,13 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from patrol.screening.normalise import View
+from patrol.screening.normalise import View, phrase_key
 
 __all__ = ["FuzzyIndex", "FuzzyMatch", "allowed_distance"]
 
 _MAX_WORDS = 3  # "louis vuiton" is two words; names of up to three words are tried
 _PREFIX = 7  # only the first letters are indexed (SymSpell's prefix trick); all are compared
-_JOIN_PREFIX = 3  # words are joined only when they start like a multi-word name
+_JOIN_PREFIX = 1  # words are joined only when they start like a multi-word name
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +87,16 @@ class FuzzyIndex:
             if depth == 0:
                 continue
             self._keys.setdefault(key, []).append((brand, alias))
-            if len(alias.split()) > 1:
-                self._prefixes.add(key[:_JOIN_PREFIX])
+            if len(phrase_key(alias).split()) > 1:
+                self._prefixes.add(_fold(key)[:_JOIN_PREFIX])
                 self._longest = max(self._longest, len(key) + max_distance)
-            for deletion in _deletions(key[:_PREFIX], depth):
+            for deletion in _deletions(_fold(key)[:_PREFIX], depth):
                 index.setdefault(deletion, set()).add(key)
         self._index = {deletion: tuple(keys) for deletion, keys in index.items()}
+        self._squeezed: dict[str, tuple[str, ...]] = {}
+        for key in self._keys:
+            squeezed = _squeeze(_fold(key))
+            self._squeezed[squeezed] = (*self._squeezed.get(squeezed, ()), key)
         lengths = {len(key) for key in self._keys}
         self._lengths = frozenset(
             n + d for n in lengths for d in range(-max_distance, max_distance + 1)
@@ -111,10 +115,16 @@ class FuzzyIndex:
             joined = token
             for j in range(i, min(i + _MAX_WORDS, len(tokens))):
                 if j > i:
-                    if joined[:_JOIN_PREFIX] not in self._prefixes:
+                    word, word_start, word_end = tokens[j]
+                    if (
+                        word_start != end + 1  # only words next to each other
+                        or len(word) < 2
+                        or joined in exact_keys  # "Dyson V12" is Dyson, not "Dysonv"
+                        or _fold(joined[:_JOIN_PREFIX]) not in self._prefixes
+                    ):
                         break
-                    joined += tokens[j][0]
-                    end = tokens[j][2]
+                    joined += word
+                    end = word_end
                     if len(joined) > self._longest:
                         break
                 if len(joined) not in self._lengths or joined in exact_keys:
@@ -129,20 +139,53 @@ class FuzzyIndex:
         depth = 2 if len(word) >= 6 and self.max_distance >= 2 else 1
         seen: set[str] = set()
         found: list[tuple[str, int]] = []
-        for deletion in _deletions(word[:_PREFIX], depth):
+        folded = _fold(word)
+        for key in self._squeezed.get(_squeeze(folded), ()):
+            if key != word and len(word) - len(key) <= 2:  # letters doubled: Cannonn, Tifanny
+                seen.add(key)
+                found.append((key, int(OSA.distance(folded, _fold(key)))))
+        for deletion in _deletions(folded[:_PREFIX], depth):
             for key in self._index.get(deletion, ()):
                 if key in seen or key == word:
                     continue
                 seen.add(key)
                 limit = allowed_distance(len(key), self.min_length, self.max_distance)
-                if abs(len(key) - len(word)) > limit or (key[0] != word[0] and limit < 2):
+                if abs(len(key) - len(word)) > limit or (_fold(key[0]) != folded[0] and limit < 2):
                     continue
-                if len(key) < self.min_length and sorted(key) != sorted(word):
-                    continue  # a short name: only a swap of two letters counts
-                distance = OSA.distance(word, key, score_cutoff=limit)
+                target = _fold(key)
+                if len(key) < self.min_length and not _slip(folded, target):
+                    continue  # a short name: only a swapped or a doubled letter counts
+                distance = OSA.distance(folded, target, score_cutoff=limit)
                 if distance <= limit:
                     found.append((key, distance))
         return tuple(found)
 
 
 _WORD = re.compile(r"[a-z]+")
+
+
+def _fold(text: str) -> str:
+    """Small l and i look alike; they count as one letter here as in exact matching."""
+    return text.replace("l", "i")
+
+
+def _squeeze(text: str) -> str:
+    """Runs of one letter as one letter ("cannonn" → "canon")."""
+    return _RUNS.sub(r"\1", text)
+
+
+_RUNS = re.compile(r"(.)\1+")
+
+
+def _slip(word: str, key: str) -> bool:
+    """Two neighbouring letters swapped (Nkie), or a letter added inside the name or
+    doubled (Soney, Sonny, Vanss) — but not one added at the end (Nikes is Nike)."""
+    if len(word) == len(key):
+        diffs = [i for i in range(len(word)) if word[i] != key[i]]
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and sorted(word) == sorted(key)
+    if len(word) == len(key) + 1:
+        return any(
+            word[:i] + word[i + 1 :] == key and (i < len(word) - 1 or word[i] == word[i - 1])
+            for i in range(1, len(word))
+        )
+    return False

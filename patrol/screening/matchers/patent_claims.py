@@ -8,21 +8,35 @@ kind ``patent`` with its ``problem``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-
-from rapidfuzz import fuzz
 
 from patrol.registry.records import PatentRecord
 from patrol.screening.normalise import normalise_text
 from patrol.screening.patents import PatentNumber, parse_patent_numbers
 from patrol.screening.verdict import RegistryRef
 
-__all__ = ["PatentFinding", "check_patents", "patent_claims"]
+__all__ = ["PatentFinding", "check_patents", "owner_tokens", "patent_claims"]
 
 _DEAD = frozenset({"expired", "lapsed", "revoked", "invalid", "withdrawn"})
-_HOLDER_SIMILARITY = 80.0
+_NOT_NAMES = frozenset(
+    """co ltd inc llc corp corporation company limited group holdings gmbh ag sa spa srl bv cv
+    international technology technologies electronics electric electrical industries industry
+    products manufacturing the and of 有限公司 股份有限公司 公司 集团""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]{3,}|[\u4e00-\u9fff]{2,}")
+
+
+def owner_tokens(*texts: str | None) -> frozenset[str]:
+    """The distinctive words of names ("Dongguan Soundwave Acoustics Co., Ltd." → soundwave…)."""
+    tokens: set[str] = set()
+    for text in texts:
+        for token in _TOKEN.findall(normalise_text(text)):
+            if token not in _NOT_NAMES:
+                tokens.add(token)
+    return frozenset(tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +76,14 @@ def _ref(record: PatentRecord) -> RegistryRef:
 def check_patents(
     claims: Sequence[tuple[str, PatentNumber]],
     registry: Mapping[str, PatentRecord],
-    holders: Sequence[str],
+    owners: frozenset[str],
     seen_on: date | None,
 ) -> Iterator[PatentFinding]:
     """What is wrong with each claimed number (nothing is yielded for a sound claim).
 
-    ``holders`` are the normalised rights holders of the brands the listing names; a
-    registered patent held by none of them is "held by someone else".
+    ``owners`` are the distinctive words of whoever the listing says makes the goods
+    (the rights holders of the brands it names, the declared brand, the shop): a
+    registered patent whose holder shares none of them is "held by someone else".
     """
     for field, number in claims:
         if number.problem:
@@ -78,7 +93,9 @@ def check_patents(
             continue  # without a patent registry only the number itself can be checked
         record = registry.get(number.canonical)
         if record is None:
-            yield PatentFinding("unknown", number, field, f"{number.canonical} is not in the registry")
+            yield PatentFinding(
+                "unknown", number, field, f"{number.canonical} is not in the registry"
+            )
             continue
         status = (record.status or "").lower()
         if status in _DEAD or (record.expiry is not None and seen_on and record.expiry < seen_on):
@@ -88,10 +105,8 @@ def check_patents(
                 "expired", number, field, f"{number.canonical} is {state}{when}", _ref(record)
             )
             continue
-        holder = normalise_text(record.holder)
-        if holder and holders and all(
-            fuzz.token_set_ratio(holder, other) < _HOLDER_SIMILARITY for other in holders
-        ):
+        holder = owner_tokens(record.holder)
+        if holder and owners and not holder & owners:
             yield PatentFinding(
                 "other_holder",
                 number,
