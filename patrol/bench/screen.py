@@ -12,6 +12,7 @@ baseline at 1,000 brands and how much the engine slows from 1,000 to 10,000 bran
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from typing import Any
 
@@ -20,7 +21,7 @@ import click
 __all__ = ["bench_screen"]
 
 
-_ROUNDS = 5
+_ROUNDS = 20
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -33,7 +34,8 @@ def _measure(
     """Listings/s of the engine and of the baseline, measured in interleaved rounds.
 
     The machine may be busy with other work; alternating engine and baseline in short
-    rounds exposes both to the same conditions, so their ratio stays meaningful.
+    rounds exposes both to the same conditions, and the median round of each is
+    reported, so a burst of load on one side does not decide the ratio.
     """
     from rapidfuzz import fuzz, process
 
@@ -41,21 +43,24 @@ def _measure(
 
     for listing in listings[:50]:  # warm the per-character caches
         screen(listing, rulebook)
-    engine_time = baseline_time = 0.0
-    engine_chunks = [listings[i::_ROUNDS] for i in range(_ROUNDS)]
+    engine_rates: list[float] = []
+    baseline_rates: list[float] = []
     sample = listings[:baseline_count]
-    baseline_chunks = [sample[i::_ROUNDS] for i in range(_ROUNDS)]
-    for engine_chunk, baseline_chunk in zip(engine_chunks, baseline_chunks, strict=True):
+    for round_ in range(_ROUNDS):
+        chunk = listings[round_::_ROUNDS]
         started = time.perf_counter()
-        for listing in engine_chunk:
+        for listing in chunk:
             screen(listing, rulebook)
-        engine_time += time.perf_counter() - started
+        engine_rates.append(_rate(len(chunk), time.perf_counter() - started))
+        baseline_chunk = sample[round_::_ROUNDS]
+        if not baseline_chunk:
+            continue
         started = time.perf_counter()
         for listing in baseline_chunk:
             text = f"{listing.title or ''} {listing.description or ''}"
             process.extractOne(text, aliases, scorer=fuzz.partial_ratio, score_cutoff=80)
-        baseline_time += time.perf_counter() - started
-    return _rate(len(listings), engine_time), _rate(len(sample), baseline_time)
+        baseline_rates.append(_rate(len(baseline_chunk), time.perf_counter() - started))
+    return statistics.median(engine_rates), statistics.median(baseline_rates)
 
 
 @click.command(name="screen")

@@ -254,9 +254,14 @@ def test_command(
     """Run labelled listings through the rulebook: precision, recall, F1 and mistakes."""
     from itertools import chain
 
+    from patrol.config import default_rules_dir
     from patrol.screening.evaluation import evaluate, example_files, read_corpus
+    from patrol.screening.loader import read_rulebook
+    from patrol.screening.rulebook import build_rulebook
 
-    rulebook = _load(rules_path, no_registry)
+    source = read_rulebook(rules_path or default_rules_dir())
+    registry = None if no_registry else database_registry()
+    rulebook = build_rulebook(source, registry)
     if corpus is not None:
         items = read_corpus(corpus)
     else:
@@ -264,7 +269,7 @@ def test_command(
         if not files:
             raise PatrolError(f"{rulebook.root}: no *.examples.jsonl beside the rule files")
         items = chain.from_iterable(read_corpus(path) for path in files)
-    evaluation = evaluate(items, rulebook)
+    evaluation = evaluate(items, rulebook, lambda inline: build_rulebook(source, inline))
     if as_json:
         click.echo(json.dumps(evaluation.as_dict(), ensure_ascii=False, default=str))
     else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from patrol.items import Listing
 from patrol.screening.matchers.brands import BrandMatch, FieldText
@@ -69,17 +70,34 @@ def screen(listing: Listing, rulebook: Rulebook) -> Verdict:
     )
 
 
+def _clean(listing: Listing) -> Listing:
+    """The listing with every field of the wrong type as missing (a spider bug or odd data)."""
+    text_fields = ("title", "currency", "brand", "category", "description", "shop_id", "shop_name")
+    changes: dict[str, object] = {
+        name: None for name in text_fields if not isinstance(getattr(listing, name), str | None)
+    }
+    price = listing.price
+    if price is not None and not (isinstance(price, Decimal) and price.is_finite()):
+        try:
+            price = Decimal(str(price))
+        except ArithmeticError:
+            price = None
+        changes["price"] = price if price is not None and price.is_finite() else None
+    if not isinstance(listing.patent_numbers, list) or not all(
+        isinstance(p, str) for p in listing.patent_numbers
+    ):
+        numbers = listing.patent_numbers if isinstance(listing.patent_numbers, list) else []
+        changes["patent_numbers"] = [p for p in numbers if isinstance(p, str)]
+    return replace(listing, **changes) if changes else listing  # type: ignore[arg-type]
+
+
 def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
+    listing = _clean(listing)
     prepared = _Listing(
         listing=listing,
-        fields={
-            name: FieldText(
-                name, getattr(listing, name) if isinstance(getattr(listing, name), str) else None
-            )
-            for name in _BRAND_FIELDS
-        },
-        shop=FieldText("shop", listing.shop_name if isinstance(listing.shop_name, str) else None),
-        category=phrase_key(listing.category if isinstance(listing.category, str) else None),
+        fields={name: FieldText(name, getattr(listing, name)) for name in _BRAND_FIELDS},
+        shop=FieldText("shop", listing.shop_name),
+        category=phrase_key(listing.category),
     )
     classes: set[str] = set()
     homonym_brands: dict[int, str] = {}
@@ -95,16 +113,16 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     prepared.classes = frozenset(classes)
     homonym_phrases: dict[int, str] = {}
     mentions = _brand_mentions(prepared, rulebook, homonym_phrases)
-    phrase_hits = list(_phrase_hits(prepared, rulebook))
-    fired = {hit.rule_id for hit in phrase_hits}
-    exclusions = _exclusions(prepared, rulebook, category_exclusions, fired)
+    phrases = list(_phrase_matches(prepared, rulebook))
+    fired = {found[0].id for found in phrases}
+    exclusions = _exclusions(prepared, rulebook, category_exclusions, fired) if mentions else {}
     active, notes = _set_aside(prepared, rulebook, mentions, homonym_brands, exclusions)
     notes.extend(_homonym_notes(rulebook, homonym_phrases))
     hits: list[Hit] = list(notes)
     hits.extend(_mention_hits(prepared, rulebook, active))
     brands_named = {m.brand for m in active}
     hits.extend(
-        h for h in phrase_hits if brands_named or not rulebook.rules[h.rule_id].requires_brand
+        _text_hit(*found) for found in phrases if brands_named or not found[0].requires_brand
     )
     hits.extend(_brand_phrase_hits(prepared, rulebook, active))
     hits.extend(_price_hits(prepared, rulebook, active))
@@ -183,20 +201,26 @@ def _views(prepared: _Listing, rule: RuleSpec) -> Iterable[tuple[str, View]]:
             yield name, prepared.shop.words
 
 
-def _phrase_hits(prepared: _Listing, rulebook: Rulebook) -> Iterable[Hit]:
+_PhraseMatch = tuple[RuleSpec, str, View, int, int, str]
+
+
+def _phrase_matches(prepared: _Listing, rulebook: Rulebook) -> Iterable[_PhraseMatch]:
+    """Phrase and pattern matches; turned into hits (spans and all) only if they count."""
+    seen: set[tuple[str, str]] = set()  # a phrase said twice is explained once
     for name, field_text in prepared.fields.items():
         view = field_text.words
         for match in rulebook.phrase_index.find(view.text):
             rule = rulebook.rules[match.value]
-            if name not in rule.fields:
+            if name not in rule.fields or (rule.id, match.key) in seen:
                 continue
-            yield _text_hit(rule, name, view, match.start, match.end, f"phrase: {match.key}")
+            seen.add((rule.id, match.key))
+            yield rule, name, view, match.start, match.end, f"phrase: {match.key}"
     for rule_id, pattern in rulebook.patterns:
         rule = rulebook.rules[rule_id]
         for name, view in _views(prepared, rule):
             found = pattern.search(view.text)  # type: ignore[attr-defined]
             if found is not None:
-                yield _text_hit(rule, name, view, found.start(), found.end(), "pattern")
+                yield rule, name, view, found.start(), found.end(), "pattern"
 
 
 _SLOT_REACH = 24  # characters beside a brand name looked at for a "{brand} x" phrase
@@ -500,8 +524,7 @@ def _patent_hits(
     if not rules:
         return
     listing = prepared.listing
-    listed = [value for value in listing.patent_numbers if isinstance(value, str)]
-    claims = list(patent_claims(listed, listing.title, listing.description))
+    claims = list(patent_claims(listing.patent_numbers, listing.title, listing.description))
     if not claims:
         return
     named = [rulebook.brands[i] for i in {m.brand for m in mentions}]

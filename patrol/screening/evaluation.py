@@ -11,14 +11,21 @@ so does this one. A labelled corpus is JSON Lines in the format of DESIGN.md (on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from patrol.errors import PatrolError
 from patrol.items import Listing
+from patrol.registry.records import (
+    AuthorisedSeller,
+    PatentRecord,
+    RegistrySnapshot,
+    TrademarkRecord,
+)
 from patrol.screening.engine import screen
 from patrol.screening.rulebook import Rulebook
 from patrol.screening.verdict import Verdict
@@ -29,6 +36,7 @@ __all__ = [
     "evaluate",
     "example_files",
     "read_corpus",
+    "registry_from_dict",
     "to_listing",
 ]
 
@@ -213,17 +221,59 @@ def _mistake(item: LabelledListing, verdict: Verdict, why: str) -> dict[str, Any
     }
 
 
-def evaluate(items: Iterable[LabelledListing], rulebook: Rulebook) -> Evaluation:
+def registry_from_dict(data: dict[str, Any]) -> RegistrySnapshot:
+    """A registry written inline in an example (``"registry": {"patents": [...], ...}``)."""
+    try:
+        return RegistrySnapshot(
+            trademarks=tuple(
+                TrademarkRecord(**{**r, "nice_classes": tuple(r.get("nice_classes", ()))})
+                for r in data.get("trademarks", ())
+            ),
+            patents=tuple(
+                PatentRecord(
+                    **{
+                        **r,
+                        "expiry": date.fromisoformat(r["expiry"]) if r.get("expiry") else None,
+                        "filing_date": None,
+                    }
+                )
+                for r in data.get("patents", ())
+            ),
+            authorised_sellers=tuple(
+                AuthorisedSeller(**r) for r in data.get("authorised_sellers", ())
+            ),
+            repeat_offenders=frozenset(
+                (str(m), str(s)) for m, s in data.get("repeat_offenders", ())
+            ),
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise PatrolError(f"bad inline registry {data!r}: {exc}") from None
+
+
+def evaluate(
+    items: Iterable[LabelledListing],
+    rulebook: Rulebook,
+    with_registry: Callable[[RegistrySnapshot], Rulebook] | None = None,
+) -> Evaluation:
     """Screen every labelled listing and count how the rulebook did.
 
     Per rule, ``tp`` counts the flag-labelled listings a rule fired on and ``fp`` the
     clear-labelled ones (``fn``/``tn``: where it stayed quiet), so a rule's precision says
     how often it speaks for the right side. An example about one rule is also a mistake
-    when that rule fires (or stays quiet) against its ``fires`` expectation.
+    when that rule fires (or stays quiet) against its ``fires`` expectation. An example
+    may carry its own ``registry``; ``with_registry`` compiles the rulebook with it.
     """
     result = Evaluation()
+    compiled: dict[str, Rulebook] = {}
     for item in items:
-        verdict = screen(to_listing(item.record), rulebook)
+        inline = item.record.get("registry")
+        book = rulebook
+        if isinstance(inline, dict) and with_registry is not None:
+            key = json.dumps(inline, sort_keys=True)
+            if key not in compiled:
+                compiled[key] = with_registry(registry_from_dict(inline))
+            book = compiled[key]
+        verdict = screen(to_listing(item.record), book)
         result.overall.add(item.expect, verdict.flagged)
         result.kinds.setdefault(item.kind, _Counts()).add(item.expect, verdict.flagged)
         fired = {hit.rule_id for hit in verdict.hits}

@@ -119,7 +119,9 @@ class View:
         self.base = base
         self.kind = kind
         self._positions: list[int] | None = None
-        if kind == "compact":
+        if not base.text:
+            self.text = ""
+        elif kind == "compact":
             self.text = base.text.translate(_DROP_SEPARATORS)
         else:
             spaced = _SEPARATOR_RUN.sub(" ", base.text).strip(" ")

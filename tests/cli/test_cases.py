@@ -27,7 +27,9 @@ def test_cases_group_leads_and_key_cases_list_overdue_first(db: Database, patrol
     assert patrol("cases", "add", "2", str(leads["3"]), str(leads["h0"])).exit_code == 0
     result = patrol("cases", "key", "2", "--officer", "officer.li", "--due", _future(5))
     assert result.exit_code == 0, result.output
-    assert patrol("cases", "key", "1", "--officer", "officer.wang", "--due", _future(9)).exit_code == 0
+    assert (
+        patrol("cases", "key", "1", "--officer", "officer.wang", "--due", _future(9)).exit_code == 0
+    )
 
     with db.sessions.begin() as session:  # case 1's deadline passes
         session.get_one(Case, 1).deadline = datetime.now(UTC) - timedelta(days=1)

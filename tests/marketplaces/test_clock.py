@@ -78,9 +78,11 @@ def test_prices_change_during_the_day() -> None:
 
 
 def test_clock_speed_and_wraparound() -> None:
-    clock = SimClock(hour=23.99, speed=3600.0 * 3)  # three simulated hours per real second
+    clock = SimClock(hour=23.99, speed=3600.0)  # one simulated hour per real second
     time.sleep(0.2)
-    assert clock.hour < 1.0  # wrapped past midnight
+    assert clock.hour < 12.0  # wrapped past midnight (even on a slow, busy machine)
+    clock.set_hour(6.0)
+    assert 6.0 <= clock.hour < 18.0
     still = SimClock(hour=5.0)
     time.sleep(0.05)
     assert still.hour == 5.0

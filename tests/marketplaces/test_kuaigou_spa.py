@@ -90,10 +90,16 @@ def test_chromium_grid_loads_more(fx: FixtureServers, browser) -> None:  # type:
         page.click("#kg-load-more")
         page.wait_for_function(f"document.querySelectorAll('.kg-card').length > {first}")
         ids = page.eval_on_selector_all(".kg-card", "els => els.map(e => e.dataset.id)")
-        feed = json.loads(
-            fetch(fx.base_url("kuaigou") + "/api/feed?cat=all&cursor=0&limit=40").body
-        )
-        assert ids == [item["id"] for item in feed["items"]]
+        expected: list[str] = []
+        cursor: int | None = 0
+        while cursor is not None and len(expected) < len(ids):
+            feed = json.loads(
+                fetch(f"{fx.base_url('kuaigou')}/api/feed?cat=all&cursor={cursor}&limit=20").body
+            )
+            expected += [item["id"] for item in feed["items"]]
+            cursor = feed["next_cursor"]
+        # scrolling may have loaded a further batch on its own: compare what is there
+        assert len(ids) > first and ids == expected[: len(ids)]
         assert page.get_attribute("a.kg-next", "href") == "?page=2"
     finally:
         page.close()

@@ -13,7 +13,7 @@ UA = "ListingPatrol"
 CASES = {
     "taoji": (
         ["/list", "/category/sneakers?page=2", "/item/600000000001.html", "/search?q=x"],
-        ["/cart", "/member/login", "/go/ad?id=3", "/list?sort=price"],
+        ["/cart", "/member/login", "/go/ad?id=3", "/list?sort=price", "/search?q=x&sort=price"],
     ),
     "kuaigou": (
         ["/", "/item/kg00000001", "/api/feed?cat=all"],

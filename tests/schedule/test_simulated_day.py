@@ -174,7 +174,9 @@ def test_show_lists_what_runs_next_from_the_recorded_runs(home: Path, tmp_path: 
     last = now - timedelta(minutes=30)
     database = open_database()
     with database.sessions.begin() as session:
-        session.add(PatrolRun(site="taoji", spider="marketplace", started_at=last, status="finished"))
+        session.add(
+            PatrolRun(site="taoji", spider="marketplace", started_at=last, status="finished")
+        )
     database.dispose()
     result = CliRunner().invoke(cli, ["schedule", "show", "--config", str(path)],
                                 env={"COLUMNS": "250"})  # fmt: skip
@@ -182,7 +184,8 @@ def test_show_lists_what_runs_next_from_the_recorded_runs(home: Path, tmp_path: 
     rows = {
         (cells[1], cells[2]): cells
         for line in result.output.splitlines()
-        if line.startswith("│") and len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
+        if line.startswith("│")
+        and len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
     }
     taoji = rows[("taoji", "patrol")]
     assert taoji[0] == f"{last + timedelta(hours=2):%Y-%m-%d %H:%M}"

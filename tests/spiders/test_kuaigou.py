@@ -17,7 +17,7 @@ from tests.spiders.patrolrun import PatrolHome
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SEED = 7
-LISTINGS = 60
+LISTINGS = 40
 HOUR = 10.0
 
 
@@ -48,11 +48,7 @@ def test_spa_patrol_renders_every_live_listing(home: PatrolHome) -> None:
     assert stats["playwright/page_count/closed"] == stats["playwright/page_count"]
     assert stats["playwright/page_count/max_concurrent"] <= 4  # the profile's concurrency
 
-
-def test_flagged_spa_listing_evidence_has_screenshot(home: PatrolHome) -> None:
-    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=30, hour=HOUR) as fx:
-        result = home.patrol("kuaigou", fx.base_url("kuaigou"), timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
+    # evidence of flagged listings: the rendered page (not the empty shell) and a screenshot
     flagged = [i for i in result.items if i.get("evidence_path")]
     assert flagged, "some fixture listings are counterfeit"
     evidence = home.root / "var" / "evidence"
@@ -60,22 +56,21 @@ def test_flagged_spa_listing_evidence_has_screenshot(home: PatrolHome) -> None:
         body = gzip.decompress((evidence / item["evidence_path"]).read_bytes())
         digest = hashlib.sha256(body).hexdigest()
         assert digest == item["body_sha256"] and item["evidence_path"].endswith(digest + ".html.gz")
-        assert item["title"] in body.decode("utf-8")  # the rendered page, not the shell
-        sidecar = json.loads(
-            (evidence / item["evidence_path"].replace(".html.gz", ".json")).read_text()
-        )
+        assert item["title"] in body.decode("utf-8")
+        sidecar_path = evidence / item["evidence_path"].replace(".html.gz", ".json")
+        sidecar = json.loads(sidecar_path.read_text())
         png = (evidence / sidecar["screenshot"]).read_bytes()
         assert png.startswith(b"\x89PNG")
         assert hashlib.sha256(png).hexdigest() == sidecar["screenshot_sha256"]
 
 
 def test_spa_faults_are_retried_until_the_data_loads(home: PatrolHome) -> None:
-    truth = {t["id"] for t in ground_truth("kuaigou", SEED, 40, hour=HOUR)}
+    truth = {t["id"] for t in ground_truth("kuaigou", SEED, 30, hour=HOUR)}
     # failures the app shows as its error view (a cut-off page shell would instead wait
     # for the navigation timeout before its retry: correct, but slow for a test)
     faults = FaultConfig(error_rate=0.1, rate_limit=0.1, retry_after=1, drop_rate=0.05)
     with serve_marketplaces(
-        sites=("kuaigou",), seed=SEED, listings=40, hour=HOUR, faults=faults
+        sites=("kuaigou",), seed=SEED, listings=30, hour=HOUR, faults=faults
     ) as fx:
         result = home.patrol("kuaigou", fx.base_url("kuaigou"), "-s", "RETRY_TIMES=8", timeout=240)
         assert sum(fx.fault_counts("kuaigou").values()) > 0

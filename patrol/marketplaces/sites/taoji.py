@@ -33,6 +33,7 @@ Disallow: /cart
 Disallow: /member/
 Disallow: /go/
 Disallow: /*?sort=
+Disallow: /*&sort=
 
 User-agent: BadBot
 Disallow: /

@@ -22,9 +22,42 @@ __all__ = ["PatentFinding", "check_patents", "owner_tokens", "patent_claims"]
 
 _DEAD = frozenset({"expired", "lapsed", "revoked", "invalid", "withdrawn"})
 _NOT_NAMES = frozenset(
-    """co ltd inc llc corp corporation company limited group holdings gmbh ag sa spa srl bv cv
-    international technology technologies electronics electric electrical industries industry
-    products manufacturing the and of 有限公司 股份有限公司 公司 集团""".split()
+    {
+        "co",
+        "ltd",
+        "inc",
+        "llc",
+        "corp",
+        "corporation",
+        "company",
+        "limited",
+        "group",
+        "holdings",
+        "gmbh",
+        "ag",
+        "sa",
+        "spa",
+        "srl",
+        "bv",
+        "cv",
+        "international",
+        "technology",
+        "technologies",
+        "electronics",
+        "electric",
+        "electrical",
+        "industries",
+        "industry",
+        "products",
+        "manufacturing",
+        "the",
+        "and",
+        "of",
+        "有限公司",
+        "股份有限公司",
+        "公司",
+        "集团",
+    }
 )
 _TOKEN = re.compile(r"[a-z0-9]{3,}|[\u4e00-\u9fff]{2,}")
 
@@ -98,12 +131,13 @@ def check_patents(
             )
             continue
         status = (record.status or "").lower()
-        if status in _DEAD or (record.expiry is not None and seen_on and record.expiry < seen_on):
-            when = f" on {record.expiry.isoformat()}" if record.expiry else ""
-            state = status or "expired"
-            yield PatentFinding(
-                "expired", number, field, f"{number.canonical} is {state}{when}", _ref(record)
-            )
+        ran_out = record.expiry is not None and seen_on is not None and record.expiry < seen_on
+        if status in _DEAD or ran_out:
+            if ran_out and record.expiry is not None:
+                why = f"{number.canonical} expired on {record.expiry.isoformat()}"
+            else:
+                why = f"{number.canonical} is {status}"
+            yield PatentFinding("expired", number, field, why, _ref(record))
             continue
         holder = owner_tokens(record.holder)
         if holder and owners and not holder & owners:
