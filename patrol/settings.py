@@ -53,6 +53,10 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "patrol.db.runs.PatrolRunRecorder": 500,
 }
+# Distributed patrols (scrapy-redis + leases) when PATROL_REDIS_URL is set; else a no-op.
+ADDONS = {
+    "patrol.distributed.addon.DistributedPatrolAddon": 0,
+}
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.normalise.NormalisePipeline": 200,

@@ -64,31 +64,20 @@ class MarketplaceSpider(scrapy.Spider):
         spider.config = config
         spider.profile = profile
         spider.allowed_domains = [profile.origin[0]]
-        spider.journal = (
-            PatrolJournal(config.job_dir, profile.name, profile.base_url)
-            if config.job_dir
-            else None
-        )
+        spider.journal = None
+        if config.job_dir is not None:
+            spider.journal = PatrolJournal(config.job_dir, profile.name, profile.base_url)
+            spider.journal.open()  # a folder of another site's patrol fails here, early
         _apply_profile_settings(crawler, profile, config)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
         return spider
 
-    @property
-    def patrol_started_at(self) -> datetime | None:
-        """When this patrol began (before a kill, for a resumed one); None without a journal."""
-        return self.journal.started_at if self.journal else None
-
-    @property
-    def resumed(self) -> bool:
-        return bool(self.journal and self.journal.resumed)
-
     # -- requests ---------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        if self.journal is not None:
-            self.journal.open()
+        if self.journal is not None and self.journal.resumed:
             self.crawler.stats.set_value("patrol/resumed_listings_done", len(self.journal))
         for listing_id, url in self._notices_to_recheck():
             yield self._listing_request(url, listing_id, recheck=True)
@@ -123,15 +112,14 @@ class MarketplaceSpider(scrapy.Spider):
         """Listings whose takedown notice was sent: fetched every patrol until gone."""
         if not self.config.recheck_notices:
             return []
+        from patrol.db import open_database
+        from patrol.errors import PatrolError
+        from patrol.leads.followup import listings_to_recheck
+
         try:
-            from patrol.db import open_database
-            from patrol.leads.followup import listings_to_recheck
-        except ImportError:
-            return []
-        try:
-            database = open_database()
-        except Exception as exc:  # no database yet: nothing was ever sent a notice
-            logger.info("no takedown follow-ups checked: %s", exc)
+            database = open_database(self.crawler.settings.get("PATROL_DATABASE_URL") or None)
+        except PatrolError as exc:  # no database yet: no notice was ever sent
+            logger.info("no takedown follow-ups checked: %s", exc.message)
             return []
         try:
             with database.sessions() as session:

@@ -27,7 +27,6 @@ class CrawlConfig:
     base_url: str | None = None  # overrides the profile's base URL
     job_dir: Path | None = None  # resumable patrol: the journal lives here
     recheck_notices: bool = True  # re-request listings whose lead is in notice_sent
-    max_listings: int = 0  # stop after this many listings (0: no limit)
 
     @classmethod
     def from_settings(
@@ -41,13 +40,9 @@ class CrawlConfig:
         if not site:
             raise PatrolError("no site to patrol: pass -a site=NAME or set PATROL_SITE")
         job = job_dir or settings.get("PATROL_JOB_DIR")
-        max_listings = settings.getint("PATROL_MAX_LISTINGS", 0)
-        if max_listings < 0:
-            raise PatrolError("PATROL_MAX_LISTINGS must be >= 0")
         return cls(
             site=site,
             base_url=base_url or settings.get("PATROL_BASE_URL") or None,
             job_dir=Path(job).resolve() if job else None,
             recheck_notices=settings.getbool("PATROL_RECHECK_NOTICES", True),
-            max_listings=max_listings,
         )

@@ -121,6 +121,7 @@ class DistributedPatrol:
         if self.crawler.stats is not None:
             self.crawler.stats.set_value("patrol/patrol_id", self.patrol_id)
             self.crawler.stats.set_value("patrol/worker_id", self.frontier.worker_id)
+            self.crawler.stats.set_value("patrol/workers", 1)  # summed over the patrol
         self._heartbeat = LoopingCall(self.heartbeat)
         self._heartbeat.start(self.config.heartbeat, now=False)
 

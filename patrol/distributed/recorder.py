@@ -75,7 +75,6 @@ class SharedRunRecorder(PatrolRunRecorder):
                 totals.update(self.patrol.frontier.total_stats())
             except redis.RedisError as exc:
                 logger.warning("patrol totals unavailable (%s): recording this worker's", exc)
-        totals["patrol/workers_finished"] = totals.get("patrol/workers_finished", 0)
         values: dict[str, Any] = {
             "pages": int(totals.get("response_received_count", 0)),
             "errors": int(totals.get("log_count/ERROR", 0))

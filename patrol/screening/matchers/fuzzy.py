@@ -136,7 +136,7 @@ class FuzzyIndex:
                         yield FuzzyMatch(brand, key, alias, start, end, distance)
 
     def _candidates(self, word: str) -> tuple[tuple[str, int], ...]:
-        depth = 2 if len(word) >= 6 and self.max_distance >= 2 else 1
+        depth = 1  # the index holds two deletions of long names: one more here is enough
         seen: set[str] = set()
         found: list[tuple[str, int]] = []
         folded = _fold(word)
