@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from patrol.config import var_dir
@@ -45,6 +46,7 @@ class DemoConfig:
 @dataclass
 class DemoResult:
     patrols: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
     def total(self, key: str) -> int:
@@ -79,6 +81,7 @@ def run_demo(config: DemoConfig, echo: Callable[[str], None]) -> DemoResult:
             if round_number == 0 and config.notices:
                 sent = _send_notices(database, config.notices)
                 echo(f"demo officer sent {sent} takedown notices")
+    result.reports = write_weekly_report(database)
     database.dispose()
     result.seconds = time.monotonic() - started
     return result
@@ -106,12 +109,18 @@ def _summary_line(summary: dict[str, Any]) -> str:
 
 
 def _send_notices(database: Any, count: int) -> int:
-    """Take the strongest new leads through triage to ``notice_sent``, as an officer would."""
+    """Take the strongest new leads to ``notice_sent``, as an officer would.
+
+    Each lead is triaged, assigned with a deadline and confirmed; the leads of one shop are
+    grouped into that shop's case, and the case of the strongest lead becomes a key case
+    with a responsible officer and a deadline, so the weekly report has cases to show.
+    """
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from patrol.db.models import Lead, utcnow
+    from patrol.leads.cases import case_for_shop, mark_key_case
     from patrol.leads.workflow import assign, transition
 
     deadline = utcnow() + timedelta(days=7)
@@ -124,7 +133,38 @@ def _send_notices(database: Any, count: int) -> int:
             assign(session, lead, DEMO_ACTOR, deadline=deadline, actor=DEMO_ACTOR)
             transition(session, lead, "confirmed", actor=DEMO_ACTOR, reason="counterfeit")
             transition(session, lead, "notice_sent", actor=DEMO_ACTOR, reason="notice sent")
+        for number, lead in enumerate(leads):
+            listing = lead.listing
+            if listing.shop is None:
+                continue
+            case = case_for_shop(
+                session, listing.marketplace.code, listing.shop.shop_id, actor=DEMO_ACTOR
+            )
+            if number == 0 and not case.key_case:
+                mark_key_case(
+                    session, case, officer="Officer Li", deadline=deadline, actor=DEMO_ACTOR
+                )
     return len(leads)
+
+
+def write_weekly_report(database: Any) -> list[Path]:
+    """This week's report tables, as XLSX and HTML, under ``var/reports/``."""
+    from patrol.db.models import utcnow
+    from patrol.reports.periods import week_period
+    from patrol.reports.render import build_report, write_report
+
+    now = utcnow()
+    period = week_period(today=now.date())
+    folder = var_dir() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with database.sessions() as session:
+        for lang, fmt in (("en", "xlsx"), ("zh", "html")):
+            report = build_report(session, period, lang, now)
+            path = folder / f"weekly-{period.label}-{lang}.{fmt}"
+            write_report(report, path, fmt)
+            written.append(path)
+    return written
 
 
 @dataclass(frozen=True)

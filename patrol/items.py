@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from patrol.screening.verdict import Verdict
@@ -32,6 +32,9 @@ class PageCapture:
     body: bytes
     fetched_at: datetime
     screenshot: bytes | None = None  # PNG, for browser-rendered pages
+    # the browser page still showing this response (a Playwright ``Page``), so that only
+    # flagged listings pay for a screenshot; the evidence pipeline takes it and closes it
+    page: Any = field(default=None, repr=False)
 
 
 @dataclass(slots=True)

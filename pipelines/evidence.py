@@ -2,7 +2,9 @@
 
 For a listing the screen pipeline flagged, this stores the raw response body
 (gzip-compressed), a JSON sidecar with its sha256, URL, fetch time (UTC), HTTP status and
-headers, and for a browser-rendered page a full-page PNG screenshot. Files are named by the
+headers, and for a browser-rendered page a full-page PNG screenshot — taken here, from the
+page the spider kept open, so only flagged listings pay for one; every such page is closed
+here. Files are named by the
 body's sha256 (``ab/cd/<sha256>.html.gz``), never by anything taken from the page, so
 listing text cannot choose a path, and the same page stored twice is one file. The
 listing's ``evidence_path`` (relative to the evidence folder) points at the body; the
@@ -108,11 +110,15 @@ class EvidencePipeline:
         assert crawler.stats is not None
         return cls(EvidenceConfig.from_settings(crawler.settings), crawler.stats)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing):
             return item
         capture, item.capture = item.capture, None
-        if capture is None or not _is_flagged(item):
+        if capture is None:
+            return item
+        if capture.page is not None:
+            await self._screenshot_if_flagged(item, capture)
+        if not _is_flagged(item):
             return item
         try:
             sha256, path = store_evidence(capture, self.evidence.directory)
@@ -125,6 +131,20 @@ class EvidencePipeline:
         item.evidence_path = path
         self.stats.inc_value("patrol/evidence_stored")
         return item
+
+    async def _screenshot_if_flagged(self, item: Listing, capture: PageCapture) -> None:
+        """Screenshot the still-open browser page of a flagged listing; always close it."""
+        from patrol.crawl.browser import close_page, full_page_screenshot
+
+        try:
+            if _is_flagged(item) and capture.screenshot is None:
+                capture.screenshot = await full_page_screenshot(capture.page)
+        except Exception as exc:  # a dead page: the body is still evidence
+            self.stats.inc_value("patrol/evidence_errors")
+            logger.error("no screenshot of %s: %s", item.url, exc)
+        finally:
+            await close_page(capture.page, self.stats)
+            capture.page = None
 
 
 def _is_flagged(listing: Listing) -> bool:

@@ -24,10 +24,17 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
 
-from patrol.crawl.browser import index_page_methods, listing_page_methods, playwright_settings
+from patrol.crawl.browser import (
+    close_page_soon,
+    index_page_methods,
+    listing_page_methods,
+    playwright_settings,
+)
 from patrol.crawl.config import CrawlConfig
 from patrol.crawl.extract import extract_listing
 from patrol.crawl.journal import PatrolJournal
@@ -71,6 +78,7 @@ class MarketplaceSpider(scrapy.Spider):
         _apply_profile_settings(crawler, profile, config)
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
         return spider
 
@@ -102,10 +110,17 @@ class MarketplaceSpider(scrapy.Spider):
             meta.update(
                 playwright=True,
                 playwright_page_methods=listing_page_methods(self.profile.browser),
+                # kept open for the evidence screenshot, closed once the item is through
+                playwright_include_page=self.profile.browser.screenshot,
             )
         # a recheck must happen even if the listing is also linked from a result page
         return Request(
-            url, callback=self.parse_listing, meta=meta, priority=10, dont_filter=recheck
+            url,
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            meta=meta,
+            priority=10,
+            dont_filter=recheck,
         )
 
     def _notices_to_recheck(self) -> list[tuple[str, str]]:
@@ -158,8 +173,10 @@ class MarketplaceSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("patrol/listing_pages")
         listing_id: str = response.meta["listing_id"]
+        page = response.meta.pop("playwright_page", None)
         now = datetime.now(UTC)
         if self._is_gone(response):
+            close_page_soon(page, stats)
             stats.inc_value("patrol/gone_answers")
             yield ListingGone(
                 marketplace=self.profile.name,
@@ -170,6 +187,7 @@ class MarketplaceSpider(scrapy.Spider):
             )
             return
         if not isinstance(response, TextResponse):
+            close_page_soon(page, stats)
             stats.inc_value("patrol/validation_warnings")
             logger.warning("listing %s at %s is not a text page", listing_id, response.url)
             return
@@ -195,11 +213,22 @@ class MarketplaceSpider(scrapy.Spider):
             body=response.body,
             fetched_at=now,
             screenshot=_screenshot(response),
+            page=page,
         )
         stats.inc_value("patrol/listings")
         if "playwright" in response.flags:
             stats.inc_value("patrol/rendered_listing_pages")
         yield listing
+
+    def listing_failed(self, failure: Failure) -> None:
+        """A listing request that ended in an error: close its page, say what was lost."""
+        request = failure.request  # type: ignore[attr-defined]
+        close_page_soon(request.meta.get("playwright_page"), self.crawler.stats)
+        if failure.check(IgnoreRequest):  # blocked, or robots.txt: counted where decided
+            logger.info("listing %s not fetched: %s", request.url, failure.value)
+            return
+        self.crawler.stats.inc_value("patrol/listing_errors")
+        logger.error("listing %s not fetched: %s", request.url, failure.getErrorMessage())
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -241,8 +270,15 @@ class MarketplaceSpider(scrapy.Spider):
         return response.replace(encoding=encoding)
 
     def _item_done(self, item: Any, **kwargs: Any) -> None:
+        """After the pipelines (stored or dropped): note it, close a page left open."""
+        if isinstance(item, Listing) and item.capture is not None:
+            close_page_soon(item.capture.page, self.crawler.stats)
         if self.journal is not None and isinstance(item, Listing | ListingGone):
             self.journal.record(item.url)
+
+    def _item_failed(self, item: Any, **kwargs: Any) -> None:
+        if isinstance(item, Listing) and item.capture is not None:
+            close_page_soon(item.capture.page, self.crawler.stats)
 
     def _spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
         if self.journal is not None:

@@ -6,9 +6,11 @@ stats as one JSON line. The modes:
 * ``full`` — the patrol as ``patrol crawl`` runs it: spider, all pipelines, database.
 * ``bare`` — a spider that walks the same pages (same link patterns, same politeness
   settings) and does nothing else: no extraction, no items, no pipelines.
-* ``rendered`` — the patrol spider with the project's browser settings, no pipelines.
-* ``naive`` — the same spider with a naive browser setup: a new browser context for every
-  page (closed after it), every resource (images, fonts, media) loaded.
+* ``rendered`` — the full patrol with the project's browser settings (resources aborted,
+  one context, a screenshot only of flagged listings).
+* ``naive`` — the same patrol with a naive browser setup: a new browser context for every
+  page (closed after it), every resource (images, fonts, media) loaded, and a screenshot
+  of every listing page.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from typing import Any
 import scrapy
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy_playwright.page import PageMethod
 
+from patrol.items import Listing
 from spiders.marketplace import MarketplaceSpider
 
 __all__ = ["BareSpider", "NaiveBrowserSpider", "main"]
@@ -62,13 +66,17 @@ class NaiveBrowserSpider(MarketplaceSpider):
         return self._naive(super()._index_request(url))
 
     def _listing_request(self, url: str, listing_id: str, recheck: bool = False) -> Request:
-        return self._naive(super()._listing_request(url, listing_id, recheck))
+        request = super()._listing_request(url, listing_id, recheck)
+        # the naive way to keep evidence: a screenshot of every listing page
+        request.meta["playwright_page_methods"].append(
+            PageMethod("screenshot", full_page=True, type="png")
+        )
+        return self._naive(request)
 
     def _naive(self, request: Request) -> Request:
         request.meta["playwright_context"] = f"page-{next(self._contexts)}"
         request.meta["playwright_include_page"] = True
-        callback = request.callback
-        request.callback = self._closing(callback)
+        request.callback = self._closing(request.callback)
         return request
 
     def _closing(self, callback: Any) -> Any:
@@ -76,6 +84,8 @@ class NaiveBrowserSpider(MarketplaceSpider):
             page = response.meta["playwright_page"]
             try:
                 for result in callback(response) or ():
+                    if isinstance(result, Listing) and result.capture is not None:
+                        result.capture.page = None  # closed below, with its context
                     yield result
             finally:
                 await page.close()
@@ -86,7 +96,7 @@ class NaiveBrowserSpider(MarketplaceSpider):
 
 def _settings(mode: str) -> dict[str, Any]:
     settings: dict[str, Any] = {"LOG_LEVEL": "WARNING", "PATROL_RECHECK_NOTICES": False}
-    if mode != "full":
+    if mode == "bare":
         settings["ITEM_PIPELINES"] = {}
     if mode == "naive":
         # command-line priority: wins over what the profile sets for the spider

@@ -25,6 +25,7 @@ from patrol.cli import (
     rules,
     runs,
     schedule,
+    worker,
 )
 
 __all__ = ["cli", "main"]
@@ -49,6 +50,7 @@ cli.add_command(export.group)
 cli.add_command(report.group)
 cli.add_command(schedule.group)
 cli.add_command(runs.runs_command)
+cli.add_command(worker.worker_command)
 rules.group.add_command(replay.replay_command)
 
 

@@ -34,6 +34,13 @@ __all__ = ["crawl_command"]
     help="A Scrapy setting for this patrol (repeatable), as `scrapy crawl -s`.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes for this patrol, sharing its frontier in Redis (PATROL_REDIS_URL).",
+)
 def crawl_command(
     site: str,
     base_url: str | None,
@@ -41,6 +48,7 @@ def crawl_command(
     log_level: str,
     overrides: tuple[str, ...],
     as_json: bool,
+    workers: int,
 ) -> None:
     """Run one patrol of SITE (a profile in spiders/sites/) and print a summary.
 
@@ -58,7 +66,11 @@ def crawl_command(
         if not sep or not name.strip():
             raise PatrolError(f"--set expects NAME=VALUE, got {pair!r}")
         settings[name.strip()] = value
-    summary = run_patrol(site, base_url=base_url, job_dir=job_dir, settings=settings)
+    from patrol.distributed.launch import distributed_patrol
+
+    summary = distributed_patrol(site, workers, base_url, job_dir, settings) or run_patrol(
+        site, base_url=base_url, job_dir=job_dir, settings=settings
+    )
     if as_json:
         data = {k: v for k, v in summary.__dict__.items() if k != "stats"}
         data["stats"] = {

@@ -53,3 +53,5 @@ def demo_command(listings: int, seed: int, sites: tuple[str, ...]) -> None:
         f" {result.total('listings')} listings, {result.total('flagged')} flagged,"
         f" {result.total('leads_new')} new leads, {result.seconds:.1f}s"
     )
+    for path in result.reports:
+        console.print(f"weekly report: {path}")

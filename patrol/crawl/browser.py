@@ -4,12 +4,15 @@ Only profiles with ``browser:`` switch the Playwright download handler on, and o
 requests carry ``meta["playwright"]``, so static sites never start a browser. The browser
 runs headless with background services off; images, fonts and media are aborted before they
 are fetched (they are evidence of nothing a patrol reads); pages are closed by
-scrapy-playwright after each response; one shared context with a bounded number of pages
-keeps memory flat; a browser that dies is relaunched on the next request.
+scrapy-playwright after each response, except listing pages, kept open until the evidence
+pipeline has decided whether it needs a screenshot; one shared context with a bounded
+number of pages keeps memory flat; a browser that dies is relaunched on the next request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from playwright.async_api import Page
     from playwright.async_api import Request as BrowserRequest
+    from scrapy.statscollectors import StatsCollector
 
     from patrol.crawl.profile import BrowserRule
 
@@ -25,7 +29,10 @@ __all__ = [
     "BLOCKED_RESOURCE_TYPES",
     "CHROMIUM_ARGS",
     "abort_heavy_resources",
+    "close_page",
+    "close_page_soon",
     "find_chromium",
+    "full_page_screenshot",
     "index_page_methods",
     "listing_page_methods",
     "playwright_settings",
@@ -39,6 +46,8 @@ CHROMIUM_ARGS = (
     "--disable-dev-shm-usage",
 )
 BLOCKED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
+logger = logging.getLogger(__name__)
+
 _COMMON_PATHS = (
     "/usr/bin/chromium",
     "/usr/bin/chromium-browser",
@@ -112,42 +121,68 @@ def index_page_methods(rule: BrowserRule) -> list[Any]:
 
 
 def listing_page_methods(rule: BrowserRule) -> list[Any]:
-    """Page methods for a detail page: wait for the data, then take the evidence screenshot."""
+    """Page methods for a detail page: wait for its data.
+
+    No screenshot here: with ``screenshot: true`` the page is kept open
+    (``playwright_include_page``) and travels with the listing, and the evidence pipeline
+    takes the screenshot only if screening flagged the listing, then closes the page.
+    """
     from scrapy_playwright.page import PageMethod
 
-    methods = []
-    if rule.wait_for_listing:
-        methods.append(
-            PageMethod("wait_for_selector", rule.wait_for_listing, timeout=rule.timeout_ms)
-        )
-    if rule.screenshot:
-        methods.append(PageMethod("screenshot", full_page=True, type="png", animations="disabled"))
-    return methods
+    if not rule.wait_for_listing:
+        return []
+    return [PageMethod("wait_for_selector", rule.wait_for_listing, timeout=rule.timeout_ms)]
+
+
+async def full_page_screenshot(page: Page) -> bytes:
+    """The evidence screenshot: the whole page as a PNG."""
+    return await page.screenshot(full_page=True, type="png", animations="disabled")
+
+
+async def close_page(page: Page | None, stats: StatsCollector | None = None) -> None:
+    """Close a page kept open for evidence (at most once; a dead browser is no error)."""
+    if page is None or page.is_closed():
+        return
+    try:
+        await page.close()
+    except Exception as exc:  # the browser may have died meanwhile: nothing left to close
+        logger.debug("page already gone: %s", exc)
+    if stats is not None:
+        stats.inc_value("patrol/browser_pages_closed")
+
+
+def close_page_soon(page: Page | None, stats: StatsCollector | None = None) -> None:
+    """Schedule :func:`close_page` from synchronous code (a callback, a signal handler)."""
+    if page is None or page.is_closed():
+        return
+    task = asyncio.ensure_future(close_page(page, stats))
+    _closing.add(task)  # keep a reference until it is done
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Future[None]] = set()
 
 
 async def _load_everything(page: Page, rule: BrowserRule) -> int:
-    """Click "load more" / scroll until the page stops growing; returns the rounds done."""
+    """Click "load more" / scroll until the page stops growing; returns the rounds done.
+
+    After each round the page is given until its network is idle (no request for 0.5 s),
+    which works for any app without knowing how it shows that it is loading.
+    """
     rounds = 0
     last_height = -1
     while rounds < rule.max_load_more:
         if rule.load_more:
-            button = page.locator(rule.load_more)
-            if await button.count() == 0 or not await button.first.is_visible():
+            button = page.locator(rule.load_more).first
+            if await button.count() == 0 or not await button.is_visible():
                 break
-            count_before = await page.evaluate("document.querySelectorAll('a[href]').length")
-            await button.first.click(timeout=rule.timeout_ms)
-            await page.wait_for_function(
-                "n => document.querySelectorAll('a[href]').length > n"
-                f" || !document.querySelector({rule.load_more!r})",
-                arg=count_before,
-                timeout=rule.timeout_ms,
-            )
+            await button.click(timeout=rule.timeout_ms)
         else:
             height = await page.evaluate("document.body.scrollHeight")
             if height == last_height:
                 break
             last_height = height
             await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-            await page.wait_for_timeout(150)
+        await page.wait_for_load_state("networkidle", timeout=rule.timeout_ms)
         rounds += 1
     return rounds

@@ -4,6 +4,11 @@
 :func:`patrol.config.database_url` (SQLite by default, PostgreSQL via
 ``PATROL_DATABASE_URL``); ``upgrade_database()`` (``patrol db upgrade``) applies the
 Alembic migrations; ``registry_snapshot()`` reads what screening may know.
+
+Modules: :mod:`~patrol.db.models` (the schema), :mod:`~patrol.db.engine` (opening it),
+:mod:`~patrol.db.migrate` (Alembic), :mod:`~patrol.db.store` and
+:mod:`~patrol.db.leadwriter` (what patrols write), :mod:`~patrol.db.runs` (the run
+recorder extension), :mod:`~patrol.db.snapshot` (registries for screening).
 """
 
 from __future__ import annotations

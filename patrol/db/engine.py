@@ -47,6 +47,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_BEGIN_OPTION = "patrol_sqlite_begin"  # execution option: how a SQLite transaction begins
 SQLITE_BUSY_TIMEOUT_S = 30.0  # PATROL_SQLITE_BUSY_TIMEOUT (seconds) overrides it
 
 
@@ -63,11 +64,18 @@ def busy_timeout() -> float:
 
 @dataclass(frozen=True)
 class Database:
-    """An open database: the engine and a session factory (``with db.sessions() as s:``)."""
+    """An open database: the engine and session factories.
+
+    ``with db.sessions.begin() as s:`` for anything that writes. ``db.read_sessions`` is
+    for long reads (exports, reports): on SQLite its transactions do not take the write
+    lock, so a patrol writing at the same time is not kept waiting (same as ``sessions``
+    on PostgreSQL).
+    """
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
 
     @property
     def dialect(self) -> str:
@@ -136,7 +144,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -169,7 +178,14 @@ def open_database(url: str | None = None, *, check_schema: bool = True) -> Datab
         except BaseException:
             engine.dispose()
             raise
-    return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    return Database(
+        url=url,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        read_sessions=sessionmaker(
+            engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"}), expire_on_commit=False
+        ),
+    )
 
 
 def check_schema_current(engine: Engine, url: str) -> None:

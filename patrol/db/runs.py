@@ -121,8 +121,7 @@ class PatrolRunRecorder:
             "status": status,
             "finish_reason": self.reason or stats.get("finish_reason"),
             "pages": int(stats.get("response_received_count", 0)),
-            "errors": int(stats.get("log_count/ERROR", 0))
-            + int(stats.get("spider_exceptions", 0) or 0),
+            "errors": int(stats.get("log_count/ERROR", 0)),  # spider exceptions log too
             "listings": int(stats.get("patrol/listings", 0)),
             "stats": _json_safe(stats),
         }

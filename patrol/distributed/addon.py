@@ -9,6 +9,7 @@ and swaps in the distributed store pipeline and run recorder.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,7 +47,5 @@ class DistributedPatrolAddon:
             ("ITEM_PIPELINES", StorePipeline, LeasedStorePipeline),
             ("EXTENSIONS", PatrolRunRecorder, SharedRunRecorder),
         ):
-            try:
+            with contextlib.suppress(KeyError):  # switched off here: nothing to replace
                 settings.replace_in_component_priority_dict(name, old, new)
-            except KeyError:  # switched off in this project: nothing to replace
-                pass

@@ -3,7 +3,8 @@
 ``PATROL_REDIS_URL`` (setting or environment variable) switches a patrol to distributed
 mode; everything else has a default:
 
-- ``PATROL_REDIS_PREFIX`` (``patrol``): the first part of every key name;
+- ``PATROL_REDIS_PREFIX`` (setting or environment, default ``patrol``): the first part of
+  every key name;
 - ``PATROL_PATROL_ID``: the patrol to join (default: the site's patrol in progress, or a
   new one) — ``patrol crawl --workers N`` sets it for its N workers;
 - ``PATROL_HEARTBEAT`` (2 s) and ``PATROL_WORKER_TIMEOUT`` (15 s): a worker whose heartbeat
@@ -67,7 +68,11 @@ class DistributedConfig:
             )
         made = cls(
             redis_url=url,
-            prefix=str(settings.get("PATROL_REDIS_PREFIX") or "patrol"),
+            prefix=str(
+                settings.get("PATROL_REDIS_PREFIX")
+                or os.environ.get("PATROL_REDIS_PREFIX")
+                or "patrol"
+            ),
             patrol_id=str(settings.get("PATROL_PATROL_ID") or "").strip() or None,
             heartbeat=settings.getfloat("PATROL_HEARTBEAT", 2.0),
             worker_timeout=settings.getfloat("PATROL_WORKER_TIMEOUT", 15.0),
@@ -81,5 +86,7 @@ class DistributedConfig:
                 f"PATROL_HEARTBEAT ({made.heartbeat}), or live workers are declared dead"
             )
         if made.patrol_id is not None and not made.patrol_id.replace("-", "").isalnum():
-            raise PatrolError(f"PATROL_PATROL_ID must be letters, digits and '-': {made.patrol_id!r}")
+            raise PatrolError(
+                f"PATROL_PATROL_ID must be letters, digits and '-': {made.patrol_id!r}"
+            )
         return made

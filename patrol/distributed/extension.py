@@ -72,6 +72,7 @@ class DistributedPatrol:
         self.left = False
         self.finaliser = False  # the last worker out of a drained patrol
         self._heartbeat: LoopingCall | None = None
+        self._closing: asyncio.Future[None] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -191,7 +192,9 @@ class DistributedPatrol:
             self.frontier.add_stats(stats)
             requeued = self.frontier.leave()
             if requeued:
-                logger.info("patrol %s: %d unfinished request(s) handed back", self.patrol_id, requeued)
+                logger.info(
+                    "patrol %s: %d unfinished request(s) handed back", self.patrol_id, requeued
+                )
             self.finaliser = (
                 reason == "finished"
                 and self.frontier.state().drained
@@ -244,7 +247,7 @@ class DistributedPatrol:
             self.crawler.stats.set_value("patrol/redis_lost", 1)
         engine = self.crawler.engine
         if engine is not None and engine.running:
-            asyncio.ensure_future(engine.close_spider_async(reason=REDIS_LOST))
+            self._closing = asyncio.ensure_future(engine.close_spider_async(reason=REDIS_LOST))
 
     def _wake_engine(self) -> None:
         """Ask the engine for requests now instead of at its next 5-second heartbeat.

@@ -304,7 +304,7 @@ class Frontier:
         return bool(self.redis.hsetnx(self.keys.meta, role, self.worker_id))
 
     def set_meta(self, values: Mapping[str, str | int | float]) -> None:
-        self.redis.hset(self.keys.meta, mapping=dict(values))
+        self.redis.hset(self.keys.meta, mapping={k: v for k, v in values.items()})
 
     def set_meta_once(self, name: str, value: str) -> str:
         """Set ``name`` unless a worker already did; return the value that holds."""
@@ -335,9 +335,7 @@ class Frontier:
 
     def others_alive(self) -> int:
         return int(
-            self._others_alive(
-                keys=[self.keys.workers], args=[self.worker_timeout, self.worker_id]
-            )
+            self._others_alive(keys=[self.keys.workers], args=[self.worker_timeout, self.worker_id])
         )
 
     def retire(self, keep_seconds: int = 86_400) -> None:

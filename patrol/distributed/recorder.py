@@ -37,7 +37,14 @@ logger = logging.getLogger(__name__)
 class SharedRunRecorder(PatrolRunRecorder):
     def __init__(self, crawler: Crawler, database: Database) -> None:
         super().__init__(crawler, database)
-        self.patrol = DistributedPatrol.of(crawler)
+        self._patrol: DistributedPatrol | None = None
+
+    @property
+    def patrol(self) -> DistributedPatrol:
+        # looked up on first use: extensions cannot see each other while being built
+        if self._patrol is None:
+            self._patrol = DistributedPatrol.of(self.crawler)
+        return self._patrol
 
     def ensure_run(self) -> int:
         if self.run_id is not None:

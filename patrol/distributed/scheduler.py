@@ -77,7 +77,6 @@ class PatrolScheduler(Scheduler):
             server=frontier.redis,
             persist=True,  # workers come and go; the patrol's last worker retires the keys
             queue_key=frontier.keys.requests,
-            queue_cls=f"{LeasingQueue.__module__}.{LeasingQueue.__qualname__}",
             dupefilter=dupefilter,
             dupefilter_key=frontier.keys.dupefilter,
         )
@@ -88,26 +87,41 @@ class PatrolScheduler(Scheduler):
     # -- the scheduler interface, with a lost Redis handled -------------------------
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        # scrapy-redis's open() with the queue class fixed and Spider.log() (deprecated
+        # since Scrapy 2.13) replaced by this module's logger
+        self.spider = spider
+        self.queue = LeasingQueue(self.server, spider, self.queue_key, self.serializer)
         queued = len(self.queue)
         if queued:
             logger.info("joined patrol %s: %d requests queued", self.patrol.patrol_id, queued)
 
+    # scrapy-redis 0.9.1 passes ``spider=`` to the stats collector, which Scrapy 2.13+
+    # deprecates; these two are its methods without that argument.
+
     def enqueue_request(self, request: Request) -> bool:
         try:
-            return bool(super().enqueue_request(request))
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
         except redis.RedisError as exc:
             self.patrol.redis_failed(exc)
             return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         if self.patrol.redis_lost:
             return None
         try:
-            return super().next_request()  # type: ignore[no-any-return]
+            request = self.queue.pop()
         except redis.RedisError as exc:
             self.patrol.redis_failed(exc)
             return None
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
 
     def has_pending_requests(self) -> bool:
         if self.patrol.redis_lost:

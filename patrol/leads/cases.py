@@ -20,6 +20,7 @@ from patrol.leads.workflow import record_event
 
 __all__ = [
     "add_leads_to_case",
+    "case_for_network",
     "case_for_shop",
     "mark_key_case",
     "overdue_cases",
@@ -64,6 +65,20 @@ def add_leads_to_case(
     return moved
 
 
+def _open_leads_of(session: Session, shops: list[Shop]) -> list[Lead]:
+    return list(
+        session.scalars(
+            select(Lead)
+            .join(ListingRow, ListingRow.id == Lead.listing_pk)
+            .where(
+                ListingRow.shop_pk.in_([shop.id for shop in shops]),
+                Lead.status.in_(OPEN_LEAD_STATUSES),
+            )
+            .order_by(Lead.id)
+        )
+    )
+
+
 def case_for_shop(session: Session, marketplace: str, shop_id: str, *, actor: str) -> Case:
     """The open case of a shop (created if needed), holding all its open leads."""
     shop = _find_shop(session, marketplace, shop_id)
@@ -74,15 +89,34 @@ def case_for_shop(session: Session, marketplace: str, shop_id: str, *, actor: st
         case = Case(title=f"{marketplace} shop {shop.name or shop_id}", shop_pk=shop.id)
         session.add(case)
         session.flush()
-    leads = list(
-        session.scalars(
-            select(Lead)
-            .join(ListingRow, ListingRow.id == Lead.listing_pk)
-            .where(ListingRow.shop_pk == shop.id, Lead.status.in_(OPEN_LEAD_STATUSES))
-            .order_by(Lead.id)
-        )
-    )
+    leads = _open_leads_of(session, [shop])
     add_leads_to_case(session, case, leads, actor=actor, reason=f"leads of shop {shop_id}")
+    return case
+
+
+def case_for_network(
+    session: Session, network: str, shops: list[tuple[str, str]], *, actor: str
+) -> Case:
+    """The open case of a seller network — several shops, as (marketplace, shop_id) — with
+    all their open leads (created if needed, found again by its ``network`` label)."""
+    if not network.strip():
+        raise PatrolError("a seller network needs a name")
+    found = [_find_shop(session, marketplace, shop_id) for marketplace, shop_id in shops]
+    case = session.scalars(
+        select(Case).where(Case.network == network, Case.status == "open").order_by(Case.id)
+    ).first()
+    if case is None:
+        case = Case(title=f"seller network {network}", network=network)
+        session.add(case)
+        session.flush()
+    names = ", ".join(f"{m}/{s}" for m, s in shops)
+    add_leads_to_case(
+        session,
+        case,
+        _open_leads_of(session, found),
+        actor=actor,
+        reason=f"network {network}: {names}",
+    )
     return case
 
 

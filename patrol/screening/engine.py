@@ -115,6 +115,7 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     mentions = _brand_mentions(prepared, rulebook, homonym_phrases)
     phrases = list(_phrase_matches(prepared, rulebook))
     fired = {found[0].id for found in phrases}
+    fired.update(hit.rule_id for hit in _brand_phrase_hits(prepared, rulebook, mentions))
     exclusions = _exclusions(prepared, rulebook, category_exclusions, fired) if mentions else {}
     active, notes = _set_aside(prepared, rulebook, mentions, homonym_brands, exclusions)
     notes.extend(_homonym_notes(rulebook, homonym_phrases))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -38,6 +39,10 @@ def _listing(flagged: bool | None, screenshot: bytes | None = None) -> Listing:
     )
 
 
+def _run(pipeline: EvidencePipeline, item: Listing) -> Listing:
+    return asyncio.run(pipeline.process_item(item))
+
+
 @pytest.fixture
 def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EvidencePipeline:
     monkeypatch.setenv("PATROL_HOME", str(tmp_path))
@@ -46,7 +51,7 @@ def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EvidencePipelin
 
 
 def test_flagged_listing_evidence_matches_its_hash(pipeline: EvidencePipeline) -> None:
-    item = pipeline.process_item(_listing(flagged=True, screenshot=b"\x89PNG fake"))
+    item = _run(pipeline, _listing(flagged=True, screenshot=b"\x89PNG fake"))
     digest = hashlib.sha256(BODY).hexdigest()
     assert item.capture is None
     assert item.body_sha256 == digest
@@ -73,14 +78,14 @@ def test_flagged_listing_evidence_matches_its_hash(pipeline: EvidencePipeline) -
 def test_unflagged_listing_only_loses_its_capture(
     pipeline: EvidencePipeline, flagged: bool | None
 ) -> None:
-    item = pipeline.process_item(_listing(flagged=flagged))
+    item = _run(pipeline, _listing(flagged=flagged))
     assert item.capture is None and item.evidence_path is None
     assert not pipeline.evidence.directory.exists()
 
 
 def test_same_page_twice_is_one_file(pipeline: EvidencePipeline) -> None:
-    first = pipeline.process_item(_listing(flagged=True))
-    second = pipeline.process_item(_listing(flagged=True))
+    first = _run(pipeline, _listing(flagged=True))
+    second = _run(pipeline, _listing(flagged=True))
     assert first.evidence_path == second.evidence_path
     files = [p for p in pipeline.evidence.directory.rglob("*") if p.is_file()]
     assert len(files) == 2  # body + sidecar
@@ -91,6 +96,6 @@ def test_unwritable_folder_keeps_the_listing(tmp_path: Path) -> None:
     blocker.write_text("file in the way")
     crawler = get_crawler(settings_dict={"PATROL_EVIDENCE_DIR": str(blocker)})
     pipeline = EvidencePipeline.from_crawler(crawler)
-    item = pipeline.process_item(_listing(flagged=True))
+    item = _run(pipeline, _listing(flagged=True))
     assert item.evidence_path is None and item.capture is None
     assert pipeline.stats.get_value("patrol/evidence_errors") == 1

@@ -8,7 +8,7 @@ from patrol.marketplaces import ground_truth, serve_marketplaces
 from tests.spiders.patrolrun import PatrolHome
 
 SEED = 11
-LISTINGS = 120
+LISTINGS = 80
 HOUR = 9.0
 
 

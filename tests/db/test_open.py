@@ -86,3 +86,20 @@ def test_locked_sqlite_database_gives_a_clear_message_and_loses_nothing(
     found = runner.invoke(cli, ["registry", "search", "java"])
     assert "JAVA" in found.output  # what was stored before is still there
     assert runner.invoke(cli, ["registry", "search", "python"]).output.startswith("nothing found")
+
+
+def test_a_long_read_does_not_keep_a_patrol_waiting(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATROL_SQLITE_BUSY_TIMEOUT", "0.2")
+    reader, writer = open_database(db_url), open_database(db_url)
+    try:
+        with reader.read_sessions() as session:
+            assert session.scalar(select(func.count()).select_from(ListingRow)) == 0
+            ListingStore(writer).store([make_listing("1")])  # would time out if blocked
+            assert session.in_transaction()
+        with reader.read_sessions() as session:
+            assert session.scalar(select(func.count()).select_from(ListingRow)) == 1
+    finally:
+        reader.dispose()
+        writer.dispose()

@@ -129,3 +129,23 @@ def test_unseen_listings_marked_gone_only_after_a_complete_patrol(db: Database) 
         gone = session.scalars(select(ListingRow.listing_id).where(ListingRow.status == "gone"))
         assert list(gone) == ["9"]
     assert _count(db, LeadEvent) == 0
+
+
+def test_stored_values_round_trip(db: Database) -> None:
+    listing = make_listing("rt", score=0.9, images=["http://i/1.jpg", "http://i/2.jpg"])
+    listing.attributes = {"颜色": "黑", "size": "42"}
+    listing.patent_numbers = ["ZL201510123456.7"]
+    ListingStore(db).store([listing])
+    with db.sessions() as session:
+        row = session.scalars(select(ListingRow)).one()
+        assert (row.price, row.currency) == (listing.price, "CNY")
+        assert row.image_urls == ["http://i/1.jpg", "http://i/2.jpg"]
+        assert row.attributes == {"颜色": "黑", "size": "42"}
+        assert row.patent_numbers == ["ZL201510123456.7"]
+        assert row.first_seen_at.tzinfo is not None and row.status == "active"
+        snapshot = session.scalars(select(ListingSnapshot)).one()
+        assert snapshot.data["price"] == "19.90" and snapshot.data["title"] == "Listing rt"
+        assert snapshot.data["verdict"]["hits"][0]["rule_id"] == "brand.nike"
+        assert snapshot.captured_at == listing.fetched_at
+        hit = session.scalars(select(RuleHitRow)).one()
+        assert (hit.snapshot_id, hit.registry_number) == (snapshot.id, "123")

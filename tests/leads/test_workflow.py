@@ -10,9 +10,10 @@ from sqlalchemy import select
 from patrol.db import Database, registry_snapshot
 from patrol.db.models import Lead
 from patrol.db.store import ListingStore
+from patrol.errors import PatrolError
 from patrol.items import ListingGone
 from patrol.leads import workflow
-from patrol.leads.cases import case_for_shop, mark_key_case, overdue_cases
+from patrol.leads.cases import case_for_network, case_for_shop, mark_key_case, overdue_cases
 from patrol.leads.followup import listings_to_recheck
 from tests.db.fixtures import make_listing
 
@@ -120,9 +121,18 @@ def test_overdue_cases_key_cases_and_repeat_offenders(db: Database) -> None:
         assert sorted(lead.listing.listing_id for lead in case.leads) == ["1", "2"]
         assert all(lead.key_case for lead in case.leads)
         assert overdue_cases(session, now) == [case]
+    with db.sessions.begin() as session:
+        network = case_for_network(
+            session, "ring-7", [("shopmall", "bad-shop"), ("shopmall", "other")], actor="amy"
+        )
+        assert sorted(lead.listing.listing_id for lead in network.leads) == ["1", "2", "3"]
+        again = case_for_network(session, "ring-7", [("shopmall", "other")], actor="amy")
+        assert again.id == network.id
+        with pytest.raises(PatrolError, match="no shop 'nope' on marketplace 'shopmall'"):
+            case_for_network(session, "ring-8", [("shopmall", "nope")], actor="amy")
     with db.sessions() as session:
         snapshot = registry_snapshot(session)
         assert snapshot.repeat_offenders == frozenset({("shopmall", "bad-shop")})
         lead = session.scalars(select(Lead).order_by(Lead.id)).first()
         assert lead is not None
-        assert [e.action for e in lead.events][-2:] == ["case", "key_case"]
+        assert [e.action for e in lead.events][-3:] == ["case", "key_case", "case"]

@@ -8,9 +8,11 @@ import json
 import subprocess
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from patrol.crawl.profile import sites_dir
 from patrol.marketplaces import FaultConfig, ground_truth, serve_marketplaces
 from tests.spiders.patrolrun import PatrolHome
 
@@ -45,7 +47,11 @@ def test_spa_patrol_renders_every_live_listing(home: PatrolHome) -> None:
         stats.get(f"playwright/response_count/resource_type/{kind}")
         for kind in ("image", "font", "media")
     )
-    assert stats["playwright/page_count/closed"] == stats["playwright/page_count"]
+    # result pages closed by scrapy-playwright, listing pages once the evidence was decided
+    closed = stats["playwright/page_count/closed"] + stats["patrol/browser_pages_closed"]
+    assert closed == stats["playwright/page_count"]
+    # only flagged listings cost a screenshot
+    assert stats["patrol/evidence_stored"] == stats["patrol/flagged"] < len(truth)
     assert stats["playwright/page_count/max_concurrent"] <= 4  # the profile's concurrency
 
     # evidence of flagged listings: the rendered page (not the empty shell) and a screenshot
@@ -109,3 +115,22 @@ def test_browser_that_dies_is_restarted(home: PatrolHome) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stats["playwright/browser_count"] == 2  # relaunched once
     assert result.listing_ids == truth  # pages lost with the browser were fetched again
+
+
+def test_load_more_profile_reads_the_whole_feed(home: PatrolHome, tmp_path: Path) -> None:
+    # the same site patrolled through its "load more" button instead of its pages
+    profile = (sites_dir() / "kuaigou.yaml").read_text(encoding="utf-8")
+    profile = profile.replace("start_urls: ['/?page=1']", "start_urls: ['/']")
+    profile = profile.replace("  - '/\\?page=\\d+$'", "  - '^$'")
+    profile = profile.replace(
+        "  screenshot: true", "  screenshot: false\n  load_more: '#kg-load-more'"
+    )
+    assert "load_more" in profile and "'^$'" in profile
+    path = tmp_path / "kuaigou.yaml"
+    path.write_text(profile, encoding="utf-8")
+    truth = {t["id"] for t in ground_truth("kuaigou", SEED, 50, hour=HOUR)}
+    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=50, hour=HOUR) as fx:
+        result = home.patrol(str(path), fx.base_url("kuaigou"), timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stats["patrol/index_pages"] == 1  # one page, grown by clicking
+    assert result.listing_ids == truth

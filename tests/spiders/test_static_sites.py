@@ -14,7 +14,7 @@ from patrol.marketplaces import ground_truth, serve_marketplaces
 from tests.spiders.patrolrun import PatrolHome
 
 SEED = 7
-LISTINGS = 240
+LISTINGS = 160
 HOUR = 10.0
 
 

@@ -107,7 +107,7 @@ class _PinyinTable(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        value = pinyin_of(char) + "|" if is_han(char) else "#|"
+        value = sound_of(pinyin_of(char)) + "|" if is_han(char) else "#|"
         self[code] = value
         return value
 
@@ -120,7 +120,7 @@ class _FirstReadingTable(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        value = min(readings_of(char)) + "|" if is_han(char) else "#|"
+        value = sound_of(min(readings_of(char))) + "|" if is_han(char) else "#|"
         self[code] = value
         return value
 
@@ -128,11 +128,22 @@ class _FirstReadingTable(dict[int, str]):
 _FIRST_READING_TABLE = _FirstReadingTable()
 
 
+def sound_of(syllable: str) -> str:
+    """A syllable as many speakers say it: zh/ch/sh as z/c/s, -ang/-eng/-ing as -an/-en/-in
+    (the "fuzzy pinyin" of Chinese input methods), so 雅丝兰黛 (si) meets 雅诗兰黛 (shi)."""
+    if syllable[:2] in ("zh", "ch", "sh"):
+        syllable = syllable[0] + syllable[2:]
+    if syllable.endswith("ng") and syllable[-3:-2] in ("a", "e", "i"):
+        syllable = syllable[:-1]
+    return syllable
+
+
 def _reading_combinations(name: str, limit: int = 32) -> list[tuple[str, ...]]:
     """Every way to read ``name`` (at most ``limit``), the usual reading first."""
     combos: list[tuple[str, ...]] = [()]
     for char in name:
-        combos = [(*combo, reading) for combo in combos for reading in readings_of(char)][:limit]
+        readings = dict.fromkeys(sound_of(reading) for reading in readings_of(char))
+        combos = [(*combo, reading) for combo in combos for reading in readings][:limit]
     return combos
 
 
@@ -240,8 +251,10 @@ class BrandIndex:
         variants: list[str] = []
         paths: list[str] = []
         original = base.original_text(base_start, base_end)
-        if view.text[start:end] != entry.key and len(entry.key) < _MIN_LOOKALIKE:
-            return None
+        if entry.latin and len(entry.key) < _MIN_LOOKALIKE and (
+            view.text[start:end] != entry.key or len(pieces) - 1 != entry.gaps
+        ):
+            return None  # a short name only as written: "MAC" is not "M.A.C", "IV" not "LV"
         if len(pieces) - 1 > entry.gaps:
             if entry.latin and len(entry.key) <= 3:
                 return None

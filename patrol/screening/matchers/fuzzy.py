@@ -175,13 +175,17 @@ def _squeeze(text: str) -> str:
 
 
 _RUNS = re.compile(r"(.)\1+")
+_TWINS = ({"s", "z"}, {"i", "y"})
 
 
 def _slip(word: str, key: str) -> bool:
-    """Two neighbouring letters swapped (Nkie), or a letter added inside the name or
-    doubled (Soney, Sonny, Vanss) — but not one added at the end (Nikes is Nike)."""
+    """Two neighbouring letters swapped (Nkie), a sound-alike letter (Vanz), or a letter
+    added inside the name or doubled (Soney, Sonny, Vanss) — not one added at the end
+    (Nikes is Nike)."""
     if len(word) == len(key):
         diffs = [i for i in range(len(word)) if word[i] != key[i]]
+        if len(diffs) == 1:  # a sound-alike letter: Vanz, Boze, Nyke (never Nice for Nike)
+            return {word[diffs[0]], key[diffs[0]]} in _TWINS
         return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and sorted(word) == sorted(key)
     if len(word) == len(key) + 1:
         return any(

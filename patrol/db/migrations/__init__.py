@@ -1,0 +1,1 @@
+"""Alembic migrations of the Listing Patrol schema (run by ``patrol db upgrade``)."""
