@@ -57,7 +57,7 @@ def load_registry(database_url: str | None) -> RegistrySnapshot:
         logger.warning("screening without registries: %s", exc.message)
         return RegistrySnapshot()
     try:
-        with database.sessions() as session:
+        with database.read_sessions() as session:
             return registry_snapshot(session)
     finally:
         database.dispose()

@@ -57,6 +57,8 @@ class MarketplaceSpider(scrapy.Spider):
     profile: SiteProfile
     config: CrawlConfig
     journal: PatrolJournal | None
+    links: LinkExtractor
+    listings_requested: set[str]  # ids: one fetch per listing, whatever its URL's query
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MarketplaceSpider:
@@ -71,6 +73,8 @@ class MarketplaceSpider(scrapy.Spider):
         spider.config = config
         spider.profile = profile
         spider.allowed_domains = [profile.origin[0]]
+        spider.links = LinkExtractor(unique=True, canonicalize=False)
+        spider.listings_requested = set()
         spider.journal = None
         if config.job_dir is not None:
             spider.journal = PatrolJournal(config.job_dir, profile.name, profile.base_url)
@@ -101,6 +105,7 @@ class MarketplaceSpider(scrapy.Spider):
         return Request(url, callback=self.parse_index, meta=meta)
 
     def _listing_request(self, url: str, listing_id: str, recheck: bool = False) -> Request:
+        self.listings_requested.add(listing_id)
         meta: dict[str, Any] = {
             "listing_id": listing_id,
             "recheck": recheck,
@@ -154,13 +159,16 @@ class MarketplaceSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             logger.warning("result page %s is not HTML: no links read", response.url)
             return
-        for link in LinkExtractor(unique=True, canonicalize=False).extract_links(response):
+        for link in self.links.extract_links(response):
             url = link.url
             if not self._on_site(url):
                 continue
             listing_id = self.profile.listing_id(url)
             if listing_id is not None:
+                if listing_id in self.listings_requested:
+                    continue
                 if self.journal is not None and self.journal.is_done(url):
+                    self.listings_requested.add(listing_id)
                     self.crawler.stats.inc_value("patrol/resume_skipped")
                     continue
                 yield self._listing_request(url, listing_id)

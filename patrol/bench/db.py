@@ -8,7 +8,8 @@ up by its key, ORM-``add`` the rows the pipeline writes (listing, snapshot, and 
 one its lead and event) and ``commit`` — on a smaller sample (``--baseline-listings``),
 reported per listing. Building the
 listings is not timed. PostgreSQL runs in a throwaway database on ``--postgres`` (skipped
-with ``--no-postgres``).
+with ``--no-postgres``). The same listings are then patrolled once more (all unchanged: the
+steady state of a daily patrol) and reported as ``repatrol_listings_per_s``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -29,6 +30,7 @@ from patrol.errors import PatrolError
 
 __all__ = ["bench_db"]
 
+_T = TypeVar("_T")
 DEFAULT_PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -71,12 +73,12 @@ def _listings(count: int, prefix: str) -> list[Any]:
     ]
 
 
-def _pipeline_rate(url: str, count: int) -> float:
+def _patrol_rate(url: str, items: list[Any], stat: str) -> float:
+    """Listings/s of one patrol's worth of ``items`` through the store pipeline."""
     from scrapy.utils.test import get_crawler
 
     from pipelines.store import StorePipeline
 
-    items = _listings(count, "p")
     crawler = get_crawler(settings_dict={"PATROL_DATABASE_URL": url})
     pipeline = StorePipeline.from_crawler(crawler)
     pipeline.open_spider()
@@ -86,10 +88,17 @@ def _pipeline_rate(url: str, count: int) -> float:
     pipeline.close_spider()
     elapsed = time.perf_counter() - started
     pipeline.store.db.dispose()
-    stored = crawler.stats.get_value("patrol/listings_new", 0) if crawler.stats else 0
-    if stored != count:
-        raise PatrolError(f"benchmark stored {stored} of {count} listings")
-    return count / elapsed
+    stored = crawler.stats.get_value(stat, 0) if crawler.stats else 0
+    if stored != len(items):
+        raise PatrolError(f"benchmark: {stat} is {stored}, expected {len(items)}")
+    return len(items) / elapsed
+
+
+def _pipeline_rates(url: str, count: int) -> tuple[float, float]:
+    """(first patrol: all new, the next patrol: all unchanged) listings/s."""
+    items = _listings(count, "p")
+    first = _patrol_rate(url, items, "patrol/listings_new")
+    return first, _patrol_rate(url, items, "patrol/listings_unchanged")
 
 
 def _baseline_rate(url: str, count: int) -> float:
@@ -163,7 +172,7 @@ def _fresh_sqlite(directory: Path, name: str) -> str:
     return url
 
 
-def _with_postgres(admin_url: str, run: Callable[[str], float]) -> float:
+def _with_postgres(admin_url: str, run: Callable[[str], _T]) -> _T:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -206,20 +215,22 @@ def bench_db(
     result: dict[str, Any] = {"listings": listings, "baseline_listings": baseline_listings}
     with tempfile.TemporaryDirectory(prefix="patrol-bench-db-") as tmp:
         directory = Path(tmp)
-        rate = _pipeline_rate(_fresh_sqlite(directory, "pipeline.db"), listings)
+        rate, again = _pipeline_rates(_fresh_sqlite(directory, "pipeline.db"), listings)
         baseline = _baseline_rate(_fresh_sqlite(directory, "baseline.db"), baseline_listings)
     result.update(
         listings_per_s=round(rate, 1),
         baseline_listings_per_s=round(baseline, 1),
         ratio=round(rate / baseline, 2),
+        repatrol_listings_per_s=round(again, 1),
     )
     if not no_postgres:
-        pg_rate = _with_postgres(pg_admin, lambda url: _pipeline_rate(url, listings))
+        pg_rate, pg_again = _with_postgres(pg_admin, lambda url: _pipeline_rates(url, listings))
         pg_baseline = _with_postgres(pg_admin, lambda url: _baseline_rate(url, baseline_listings))
         result.update(
             postgresql_listings_per_s=round(pg_rate, 1),
             postgresql_baseline_listings_per_s=round(pg_baseline, 1),
             postgresql_ratio=round(pg_rate / pg_baseline, 2),
+            postgresql_repatrol_listings_per_s=round(pg_again, 1),
         )
     if as_json:
         click.echo(json.dumps(result))
@@ -235,6 +246,10 @@ def bench_db(
             f"{result['postgresql_baseline_listings_per_s']:>8,.0f}/s   "
             f"ratio {result['postgresql_ratio']}×"
         )
+    again = f"  next patrol (all unchanged): SQLite {result['repatrol_listings_per_s']:,.0f}/s"
+    if not no_postgres:
+        again += f", PostgreSQL {result['postgresql_repatrol_listings_per_s']:,.0f}/s"
+    click.echo(again)
     click.echo(
         f"  baseline: look up + ORM add + commit per listing, {baseline_listings:,} listings"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from patrol.bench import crawl, db, screen, serve
+from patrol.bench import crawl, db, distributed, screen, serve
 
 
 @click.group(name="bench")
@@ -19,3 +19,4 @@ group.add_command(serve.bench_serve)
 group.add_command(screen.bench_screen)
 group.add_command(db.bench_db)
 group.add_command(crawl.bench_crawl)
+group.add_command(distributed.bench_distributed)

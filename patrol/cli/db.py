@@ -34,7 +34,7 @@ def status_command(url: str | None) -> None:
 
     database = open_database(url)
     try:
-        with database_errors(database.url), database.sessions() as session:
+        with database_errors(database.url), database.read_sessions() as session:
             click.echo(f"database {display_url(database.url)}: schema current")
             for label, model in (
                 ("listings", ListingRow),

@@ -75,7 +75,7 @@ def search_command(
         raise PatrolError(f"--class {nice_class!r}: a Nice class is a number from 1 to 45")
     database = open_database()
     try:
-        with database_errors(database.url), database.sessions() as session:
+        with database_errors(database.url), database.read_sessions() as session:
             marks = search_trademarks(
                 session, text, nice_class=nice_class, min_score=min_score, limit=limit
             )

@@ -78,6 +78,7 @@ class SeenListing:
     pk: int | None = None
     kind: str = "new"  # new | changed | unchanged
     previous_score: float | None = None
+    previous_url: str | None = None
     was_gone: bool = False
 
     @classmethod

@@ -56,11 +56,14 @@ def insert_many(
     constants: Mapping[str, Any] | None = None,
     conflict: Sequence[str] = (),
     conflict_where: str | None = None,
+    known_new: bool = False,
 ) -> None:
     """INSERT ``rows`` (all with the same keys) plus ``constants`` into ``model``'s table.
 
-    With ``conflict`` the insert is ``ON CONFLICT (…) [WHERE …] DO NOTHING`` (SQLite and
-    PostgreSQL alike).
+    With ``conflict`` the insert is ``ON CONFLICT (…) [WHERE …] DO NOTHING``. ``known_new``
+    says the caller knows no row conflicts (it holds the writer lock and has looked): on
+    PostgreSQL the rows are then COPYed, and the unique index would still refuse a
+    duplicate (the transaction fails and the batch is tried again), never store it twice.
     """
     if not rows:
         return
@@ -89,7 +92,7 @@ def insert_many(
             )
             for row in rows
         ]
-    if dialect.name == "postgresql" and not conflict:
+    if dialect.name == "postgresql" and (known_new or not conflict):
         _copy(connection.connection.driver_connection, table.name, columns, dialect, params)
         return
     connection.exec_driver_sql(sql, params)

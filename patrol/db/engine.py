@@ -119,6 +119,11 @@ def create_patrol_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": busy_timeout()}
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+            # No server-side prepared statements: their generic plans are made once, from
+            # the statistics of a table still nearly empty at the start of a patrol, and
+            # then scan the whole table for every batch lookup as it grows.
+            kwargs["connect_args"] = {"prepare_threshold": None}
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError) as exc:

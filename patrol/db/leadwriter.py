@@ -153,6 +153,7 @@ class LeadWriter:
             constants={"status": "new", "key_case": False, "created_at": now, "updated_at": now},
             conflict=("listing_pk",),
             conflict_where=OPEN_LEAD_SQL,  # the partial unique index's own predicate
+            known_new=True,  # under the writer lock, these listings have no open lead
         )
         by_pk = {s.pk: s for s in batch}
         events = []

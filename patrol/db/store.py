@@ -222,21 +222,7 @@ class ListingStore:
                 ],
             )
         if unchanged:
-            session.execute(
-                update(ListingRow),
-                [
-                    {
-                        "id": s.pk,
-                        "last_seen_at": now,
-                        "last_run_id": self.run_id,
-                        "status": "active",
-                        "gone_at": None,
-                        "url": s.listing.url,
-                        **self._verdict_values(s.listing),
-                    }
-                    for s in unchanged
-                ],
-            )
+            self._touch_unchanged(session, unchanged, now)
         counts.listings_new += sum(1 for s in batch if s.kind == "new")
         counts.listings_changed += len(changed)
         counts.listings_unchanged += len(unchanged)
@@ -275,6 +261,7 @@ class ListingStore:
             ],
             constants={**self._seen_values(now), "first_seen_at": now},
             conflict=("marketplace_id", "listing_id"),
+            known_new=True,  # under the writer lock, after _load_existing found none
         )
         # one SELECT for the new ids: much faster than RETURNING row by row
         self._load_ids(session, {(s.marketplace_id, s.listing.listing_id): s for s in new})
@@ -294,12 +281,33 @@ class ListingStore:
                 for listing_id, pk in rows:
                     by_key[(marketplace_id, listing_id)].pk = pk
 
-    @staticmethod
-    def _verdict_values(listing: Listing) -> dict[str, Any]:
-        verdict = listing.verdict
-        if verdict is None:
-            return {}
-        return {"score": verdict.score, "flagged": verdict.flagged}
+    def _touch_unchanged(
+        self, session: Session, unchanged: list[SeenListing], now: datetime
+    ) -> None:
+        """Most of a patrol: one set-based UPDATE per chunk marks them seen; only the few
+        whose URL or verdict moved get a row of their own."""
+        for chunk in chunks([s.pk for s in unchanged], 1000):
+            session.execute(
+                update(ListingRow)
+                .where(self._in(ListingRow.id, chunk))
+                .values(**self._seen_values(now))
+                .execution_options(synchronize_session=False)
+            )
+        moved = [
+            {"id": s.pk, "url": s.listing.url, "score": verdict.score, "flagged": verdict.flagged}
+            for s in unchanged
+            if (verdict := s.listing.verdict) is not None
+            and (s.previous_url != s.listing.url or s.previous_score != verdict.score)
+        ]
+        moved += [
+            {"id": s.pk, "url": s.listing.url}
+            for s in unchanged
+            if s.listing.verdict is None and s.previous_url != s.listing.url
+        ]
+        for values in moved:
+            session.execute(
+                update(ListingRow).where(ListingRow.id == values.pop("id")).values(values)
+            )
 
     def _load_existing(self, session: Session, by_key: dict[tuple[int, str], SeenListing]) -> None:
         by_marketplace: dict[int, list[str]] = {}
@@ -325,17 +333,19 @@ class ListingStore:
                 ListingRow.content_hash,
                 ListingRow.score,
                 ListingRow.status,
+                ListingRow.url,
             ).where(
                 ListingRow.marketplace_id == marketplace_id,
                 self._in(ListingRow.listing_id, listing_ids),
             )
         )
-        for market, listing_id, pk, stored_hash, score, status in rows:
+        for market, listing_id, pk, stored_hash, score, status, url in rows:
             seen = by_key[(market, listing_id)]
             seen.pk = pk
             seen.kind = "unchanged" if stored_hash == seen.hash else "changed"
             seen.previous_score = score
             seen.was_gone = status == "gone"
+            seen.previous_url = url
 
     def _snapshot_row(self, s: SeenListing, now: datetime) -> dict[str, Any]:
         verdict = s.listing.verdict

@@ -10,7 +10,10 @@ mode; everything else has a default:
 - ``PATROL_HEARTBEAT`` (2 s) and ``PATROL_WORKER_TIMEOUT`` (15 s): a worker whose heartbeat
   is older than the timeout is dead, and its in-flight requests are fetched again;
 - ``PATROL_RUN_WAIT`` (60 s): how long a worker waits for the first one to create the
-  patrol's run record.
+  patrol's run record;
+- ``PATROL_MIN_WORKERS`` (1): the seeding worker waits (at most ``PATROL_RUN_WAIT``) until
+  this many workers are ready, so that they start together — ``patrol crawl --workers N``
+  sets it to N.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class DistributedConfig:
     heartbeat: float = 2.0
     worker_timeout: float = 15.0
     run_wait: float = 60.0
+    min_workers: int = 1
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> DistributedConfig:
@@ -77,7 +81,10 @@ class DistributedConfig:
             heartbeat=settings.getfloat("PATROL_HEARTBEAT", 2.0),
             worker_timeout=settings.getfloat("PATROL_WORKER_TIMEOUT", 15.0),
             run_wait=settings.getfloat("PATROL_RUN_WAIT", 60.0),
+            min_workers=settings.getint("PATROL_MIN_WORKERS", 1),
         )
+        if made.min_workers < 1:
+            raise PatrolError(f"PATROL_MIN_WORKERS must be >= 1, not {made.min_workers}")
         if made.heartbeat <= 0:
             raise PatrolError(f"PATROL_HEARTBEAT must be > 0, not {made.heartbeat}")
         if made.worker_timeout < 2 * made.heartbeat:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -125,6 +126,10 @@ class DistributedPatrol:
             self.crawler.stats.set_value("patrol/workers", 1)  # summed over the patrol
         self._heartbeat = LoopingCall(self.heartbeat)
         self._heartbeat.start(self.config.heartbeat, now=False)
+        try:
+            self.frontier.mark_ready()
+        except redis.RedisError as exc:
+            self.redis_failed(exc)
 
     def heartbeat(self) -> None:
         """Beat, re-queue dead workers' leases, release finished ones, wake the engine."""
@@ -206,7 +211,18 @@ class DistributedPatrol:
             return False
         if self.finaliser:
             logger.info("patrol %s complete: this worker finalises it", self.patrol_id)
+            self._record_patrol_seconds()
         return self.finaliser
+
+    def _record_patrol_seconds(self) -> None:
+        """The patrol's duration from seeding to drained (stat ``patrol/patrol_seconds``)."""
+        try:
+            seeded_at = self.frontier.meta("seeded_at")
+            seconds = self.frontier.now() - float(seeded_at) if seeded_at else None
+        except (redis.RedisError, ValueError):
+            return
+        if seconds is not None and self.crawler.stats is not None:
+            self.crawler.stats.set_value("patrol/patrol_seconds", round(seconds, 3))
 
     def add_stats(self, stats: dict[str, int]) -> None:
         """Add stats this worker counted after it left (the finaliser's gone counts)."""
@@ -280,7 +296,24 @@ class SeedOnceMiddleware:
             )
             return
         self.patrol.seeder = True
+        await self._wait_for_workers()
+        frontier.set_meta_once("seeded_at", repr(frontier.now()))
         async for item_or_request in start:
             yield item_or_request
         frontier.seeding_done()
         logger.info("patrol %s seeded by worker %s", self.patrol.patrol_id, frontier.worker_id)
+
+    async def _wait_for_workers(self) -> None:
+        """Hold the start requests until ``PATROL_MIN_WORKERS`` workers are ready."""
+        config = self.patrol.config
+        deadline = time.monotonic() + config.run_wait
+        while (ready := self.patrol.frontier.ready_workers()) < config.min_workers:
+            if time.monotonic() > deadline:
+                logger.warning(
+                    "patrol %s starts with %d of %d workers ready",
+                    self.patrol.patrol_id,
+                    ready,
+                    config.min_workers,
+                )
+                return
+            await asyncio.sleep(0.1)

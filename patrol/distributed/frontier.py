@@ -299,6 +299,21 @@ class Frontier:
     def seeding_done(self) -> None:
         self.redis.hset(self.keys.meta, "seeded", "1")
 
+    def mark_ready(self) -> int:
+        """This worker is ready to fetch; returns how many workers of the patrol are."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.sadd(f"{self.keys.base}:ready", self.worker_id)
+        pipe.scard(f"{self.keys.base}:ready")
+        return int(pipe.execute()[1])
+
+    def ready_workers(self) -> int:
+        return int(self.redis.scard(f"{self.keys.base}:ready"))
+
+    def now(self) -> float:
+        """Redis server time in seconds: one clock for every machine of the patrol."""
+        seconds, micros = self.redis.time()
+        return float(seconds) + float(micros) / 1e6
+
     def claim(self, role: str) -> bool:
         """True for the first worker to claim ``role`` (``run``, ``final``) in this patrol."""
         return bool(self.redis.hsetnx(self.keys.meta, role, self.worker_id))
@@ -341,7 +356,9 @@ class Frontier:
     def retire(self, keep_seconds: int = 86_400) -> None:
         """After the patrol is finalised: drop the frontier, keep meta and stats a while."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(self.keys.requests, self.keys.dupefilter, self.keys.workers)
+        pipe.delete(
+            self.keys.requests, self.keys.dupefilter, self.keys.workers, f"{self.keys.base}:ready"
+        )
         pipe.expire(self.keys.meta, keep_seconds)
         pipe.expire(self.keys.stats, keep_seconds)
         pipe.execute()

@@ -129,7 +129,7 @@ def run_workers(
     argv += ["--log-level", log_level]
     if base_url:
         argv += ["--base-url", base_url]
-    for name, value in settings.items():
+    for name, value in {"PATROL_MIN_WORKERS": str(workers), **settings}.items():
         if name != "LOG_LEVEL":
             argv += ["-s", f"{name}={value}"]
     processes = [
@@ -162,26 +162,30 @@ def _last_json(out: str) -> dict[str, Any] | None:
 def _combined(
     site: str, patrol_id: str, results: list[tuple[int, dict[str, Any] | None]]
 ) -> PatrolSummary:
+    """One summary for the patrol: the workers' integer stats added up; its duration is
+    the finaliser's ``patrol/patrol_seconds`` (seeded to drained), else the longest
+    worker's crawl."""
     totals: Counter[str] = Counter()
     statuses = []
-    seconds = 0.0
+    elapsed, patrol_seconds = 0.0, 0.0
     for returncode, summary in results:
         if summary is None:
             statuses.append(f"worker exit {returncode}")
             continue
         statuses.append(str(summary.get("status")))
-        seconds = max(seconds, float(summary.get("seconds") or 0.0))
-        for key, value in (summary.get("stats") or {}).items():
+        worker_stats = summary.get("stats") or {}
+        elapsed = max(elapsed, float(summary.get("seconds") or 0.0))
+        patrol_seconds = max(patrol_seconds, float(worker_stats.get("patrol/patrol_seconds", 0)))
+        for key, value in worker_stats.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 totals[key] += value
-    pages = [
-        str(int((summary or {}).get("pages") or 0)) for _, summary in results
-    ]  # per worker, in the order they were started
+    # pages per worker, in the order they were started
+    pages = [str(int((summary or {}).get("pages") or 0)) for _, summary in results]
     failed = [status for status in statuses if status != "finished"]
     stats: dict[str, Any] = dict(totals)
     stats.update(
         finish_reason=failed[0] if failed else "finished",
-        elapsed_time_seconds=seconds,
+        elapsed_time_seconds=patrol_seconds or elapsed,
         **{"patrol/patrol_id": patrol_id, "patrol/worker_pages": ",".join(pages)},
     )
     return PatrolSummary.from_stats(site, stats)

@@ -16,37 +16,29 @@ plain mention alone stays well under the threshold.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
 
 from patrol.items import Listing
 from patrol.screening.matchers.brands import BrandMatch, FieldText
-from patrol.screening.matchers.patent_claims import check_patents, owner_tokens, patent_claims
-from patrol.screening.normalise import View, phrase_key
-from patrol.screening.rulebook import Brand, Rulebook
-from patrol.screening.schema import RuleSpec
+from patrol.screening.normalise import phrase_key
+from patrol.screening.phrasing import brand_phrase_hits, exclusions, phrase_matches, text_hit
+from patrol.screening.prepared import BRAND_FIELDS, PreparedListing, clean_listing
+from patrol.screening.rulebook import Rulebook
+from patrol.screening.standing import (
+    homonym_notes,
+    mention_hits,
+    patent_hits,
+    price_hits,
+    set_aside,
+    shop_hits,
+)
 from patrol.screening.verdict import Hit, Verdict
 
 __all__ = ["screen"]
 
 logger = logging.getLogger(__name__)
 
-_BRAND_FIELDS = ("title", "description", "brand")
 # Misspellings and homophones that matter name the goods; prose has too many near-words.
 _FUZZY_FIELDS = ("title", "brand")
-
-
-@dataclass(slots=True)
-class _Listing:
-    """A listing's fields prepared once for all matchers."""
-
-    listing: Listing
-    fields: dict[str, FieldText]
-    shop: FieldText
-    category: str
-    classes: frozenset[str] = frozenset()
-    hits: list[Hit] = field(default_factory=list)
 
 
 def screen(listing: Listing, rulebook: Rulebook) -> Verdict:
@@ -70,32 +62,11 @@ def screen(listing: Listing, rulebook: Rulebook) -> Verdict:
     )
 
 
-def _clean(listing: Listing) -> Listing:
-    """The listing with every field of the wrong type as missing (a spider bug or odd data)."""
-    text_fields = ("title", "currency", "brand", "category", "description", "shop_id", "shop_name")
-    changes: dict[str, object] = {
-        name: None for name in text_fields if not isinstance(getattr(listing, name), str | None)
-    }
-    price = listing.price
-    if price is not None and not (isinstance(price, Decimal) and price.is_finite()):
-        try:
-            price = Decimal(str(price))
-        except ArithmeticError:
-            price = None
-        changes["price"] = price if price is not None and price.is_finite() else None
-    if not isinstance(listing.patent_numbers, list) or not all(
-        isinstance(p, str) for p in listing.patent_numbers
-    ):
-        numbers = listing.patent_numbers if isinstance(listing.patent_numbers, list) else []
-        changes["patent_numbers"] = [p for p in numbers if isinstance(p, str)]
-    return replace(listing, **changes) if changes else listing  # type: ignore[arg-type]
-
-
 def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
-    listing = _clean(listing)
-    prepared = _Listing(
+    listing = clean_listing(listing)
+    prepared = PreparedListing(
         listing=listing,
-        fields={name: FieldText(name, getattr(listing, name)) for name in _BRAND_FIELDS},
+        fields={name: FieldText(name, getattr(listing, name)) for name in BRAND_FIELDS},
         shop=FieldText("shop", listing.shop_name),
         category=phrase_key(listing.category),
     )
@@ -113,27 +84,27 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     prepared.classes = frozenset(classes)
     homonym_phrases: dict[int, str] = {}
     mentions = _brand_mentions(prepared, rulebook, homonym_phrases)
-    phrases = list(_phrase_matches(prepared, rulebook))
+    phrases = list(phrase_matches(prepared, rulebook))
     fired = {found[0].id for found in phrases}
-    fired.update(hit.rule_id for hit in _brand_phrase_hits(prepared, rulebook, mentions))
-    exclusions = _exclusions(prepared, rulebook, category_exclusions, fired) if mentions else {}
-    active, notes = _set_aside(prepared, rulebook, mentions, homonym_brands, exclusions)
-    notes.extend(_homonym_notes(rulebook, homonym_phrases))
+    fired.update(hit.rule_id for hit in brand_phrase_hits(prepared, rulebook, mentions))
+    applied = exclusions(prepared, rulebook, category_exclusions, fired) if mentions else {}
+    active, notes = set_aside(prepared, rulebook, mentions, homonym_brands, applied)
+    notes.extend(homonym_notes(rulebook, homonym_phrases))
     hits: list[Hit] = list(notes)
-    hits.extend(_mention_hits(prepared, rulebook, active))
+    hits.extend(mention_hits(prepared, rulebook, active))
     brands_named = {m.brand for m in active}
     hits.extend(
-        _text_hit(*found) for found in phrases if brands_named or not found[0].requires_brand
+        text_hit(*found) for found in phrases if brands_named or not found[0].requires_brand
     )
-    hits.extend(_brand_phrase_hits(prepared, rulebook, active))
-    hits.extend(_price_hits(prepared, rulebook, active))
-    hits.extend(_shop_hits(prepared, rulebook, active))
-    hits.extend(_patent_hits(prepared, rulebook, mentions))
+    hits.extend(brand_phrase_hits(prepared, rulebook, active))
+    hits.extend(price_hits(prepared, rulebook, active))
+    hits.extend(shop_hits(prepared, rulebook, active))
+    hits.extend(patent_hits(prepared, rulebook, mentions))
     return hits
 
 
 def _brand_mentions(
-    prepared: _Listing, rulebook: Rulebook, homonyms_seen: dict[int, str]
+    prepared: PreparedListing, rulebook: Rulebook, homonyms_seen: dict[int, str]
 ) -> list[BrandMatch]:
     """Brand names in the brand fields, minus brands that a homonym phrase explains.
 
@@ -192,359 +163,3 @@ def _fuzzy(field_text: FieldText, rulebook: Rulebook, exact: list[BrandMatch]) -
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
-
-
-def _views(prepared: _Listing, rule: RuleSpec) -> Iterable[tuple[str, View]]:
-    for name in rule.fields:
-        if name in prepared.fields:
-            yield name, prepared.fields[name].words
-        elif name == "shop":
-            yield name, prepared.shop.words
-
-
-_PhraseMatch = tuple[RuleSpec, str, View, int, int, str]
-
-
-def _phrase_matches(prepared: _Listing, rulebook: Rulebook) -> Iterable[_PhraseMatch]:
-    """Phrase and pattern matches; turned into hits (spans and all) only if they count."""
-    seen: set[tuple[str, str]] = set()  # a phrase said twice is explained once
-    for name, field_text in prepared.fields.items():
-        view = field_text.words
-        for match in rulebook.phrase_index.find(view.text):
-            rule = rulebook.rules[match.value]
-            if name not in rule.fields or (rule.id, match.key) in seen:
-                continue
-            seen.add((rule.id, match.key))
-            yield rule, name, view, match.start, match.end, f"phrase: {match.key}"
-    for rule_id, pattern in rulebook.patterns:
-        rule = rulebook.rules[rule_id]
-        for name, view in _views(prepared, rule):
-            found = pattern.search(view.text)  # type: ignore[attr-defined]
-            if found is not None:
-                yield rule, name, view, found.start(), found.end(), "pattern"
-
-
-_SLOT_REACH = 24  # characters beside a brand name looked at for a "{brand} x" phrase
-
-
-def _brand_phrase_hits(
-    prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]
-) -> Iterable[Hit]:
-    """Phrases written around a brand name, "{brand} style" ("Under Armour-Style")."""
-    if not rulebook.brand_phrases:
-        return
-    for match in active:
-        field_text = prepared.fields.get(match.field)
-        if field_text is None:
-            continue
-        original = field_text.base.original
-        start, end = match.span
-        after = phrase_key(original[end : end + _SLOT_REACH])
-        before = phrase_key(original[max(0, start - _SLOT_REACH) : start])
-        for rule_id, prefix, suffix in rulebook.brand_phrases:
-            if suffix and not _starts_word(after, suffix):
-                continue
-            if prefix and not _ends_word(before, prefix):
-                continue
-            rule = rulebook.rules[rule_id]
-            phrase = f"{prefix} {{brand}} {suffix}".strip()
-            yield Hit(
-                rule.id,
-                rule.weight,
-                match.field,
-                original[start:end],
-                phrase,
-                f"phrase: {phrase} with {match.text}",
-                span=match.span,
-                brand_id=rulebook.brands[match.brand].id,
-                explanation=rule.description,
-            )
-
-
-def _starts_word(text: str, key: str) -> bool:
-    if not text.startswith(key):
-        return False
-    rest = text[len(key) : len(key) + 1]
-    return not (rest and rest.isascii() and rest.isalnum() and key[-1].isascii())
-
-
-def _ends_word(text: str, key: str) -> bool:
-    if not text.endswith(key):
-        return False
-    rest = text[-len(key) - 1 : -len(key)] if len(text) > len(key) else ""
-    return not (rest and rest.isascii() and rest.isalnum() and key[0].isascii())
-
-
-def _text_hit(rule: RuleSpec, name: str, view: View, start: int, end: int, how: str) -> Hit:
-    span = view.original_span(start, end)
-    return Hit(
-        rule_id=rule.id,
-        weight=rule.weight,
-        field=name,
-        text=view.original[span[0] : span[1]],
-        normalised=view.text[start:end],
-        variant_path=how,
-        span=span,
-        explanation=rule.description,
-    )
-
-
-def _exclusions(
-    prepared: _Listing, rulebook: Rulebook, by_category: dict[str, str], fired: set[str]
-) -> dict[str, Hit]:
-    """Exclusion rules that apply: rule id → the hit that explains it."""
-    found: dict[str, Hit] = {}
-    for rule_id, word in by_category.items():
-        rule = rulebook.rules[rule_id]
-        found[rule_id] = Hit(
-            rule_id,
-            0.0,
-            "category",
-            prepared.listing.category or "",
-            word,
-            f"category: {word}",
-            explanation=rule.description,
-        )
-    for name, field_text in prepared.fields.items():
-        view = field_text.words
-        for match in rulebook.exclusion_index.find(view.text):
-            rule = rulebook.rules[match.value]
-            if name in rule.fields and rule.id not in found:
-                hit = _text_hit(rule, name, view, match.start, match.end, f"phrase: {match.key}")
-                found[rule.id] = replace(hit, weight=0.0)
-    for rule_id, pattern in rulebook.exclusion_patterns:
-        rule = rulebook.rules[rule_id]
-        for name, view in _views(prepared, rule):
-            hit_match = pattern.search(view.text)  # type: ignore[attr-defined]
-            if hit_match is not None and rule_id not in found:
-                hit = _text_hit(rule, name, view, hit_match.start(), hit_match.end(), "pattern")
-                found[rule_id] = replace(hit, weight=0.0)
-    return {
-        rule_id: hit
-        for rule_id, hit in found.items()
-        if not (set(rulebook.rules[rule_id].unless) & fired)
-    }
-
-
-def _set_aside(
-    prepared: _Listing,
-    rulebook: Rulebook,
-    mentions: list[BrandMatch],
-    homonym_brands: dict[int, str],
-    exclusions: dict[str, Hit],
-) -> tuple[list[BrandMatch], list[Hit]]:
-    """Split mentions into those about the brand and notes on the ones set aside."""
-    listing = prepared.listing
-    notes: list[Hit] = []
-    active: list[BrandMatch] = []
-    reasons: dict[int, Hit | None] = {}
-    class_rule = next(iter(rulebook.rules_of("trademark_class")), None)
-    homonym_rule = next(iter(rulebook.rules_of("homonym")), None)
-    shop_rule = next(iter(rulebook.rules_of("authorised_shop")), None)
-    shop_brands = {m.brand for m in rulebook.brand_index.find(prepared.shop, rulebook.brand_names)}
-    for index in sorted({m.brand for m in mentions}):
-        brand = rulebook.brands[index]
-        reason: Hit | None = None
-        if homonym_rule is not None and index in homonym_brands:
-            reason = _note(
-                homonym_rule,
-                brand,
-                "category",
-                homonym_brands[index],
-                f"category {listing.category!r} is a homonym of {brand.name}",
-            )
-        elif (
-            class_rule is not None
-            and prepared.classes
-            and brand.nice_classes
-            and not prepared.classes & brand.nice_classes
-        ):
-            reason = _note(
-                class_rule,
-                brand,
-                "category",
-                listing.category or "",
-                f"category {listing.category!r} (class {', '.join(sorted(prepared.classes))}) "
-                f"is outside {brand.name}'s classes {', '.join(sorted(brand.nice_classes))}",
-            )
-        elif shop_rule is not None and (
-            brand.sells_through(listing.marketplace, listing.shop_id, listing.shop_name)
-            or (listing.shop_official is True and index in shop_brands)
-        ):
-            reason = _note(
-                shop_rule,
-                brand,
-                "shop",
-                listing.shop_name or listing.shop_id or "",
-                f"{listing.shop_name or listing.shop_id} sells {brand.name} with authority",
-            )
-        reasons[index] = reason
-        if reason is not None:
-            notes.append(reason)
-    excluded = bool(exclusions)
-    if excluded:
-        notes.extend(exclusions.values())
-    for mention in mentions:
-        if reasons.get(mention.brand) is None and not excluded:
-            active.append(mention)
-    return active, notes
-
-
-def _homonym_notes(rulebook: Rulebook, phrases: dict[int, str]) -> Iterable[Hit]:
-    rule = next(iter(rulebook.rules_of("homonym")), None)
-    if rule is None:
-        return
-    for index, phrase in phrases.items():
-        brand = rulebook.brands[index]
-        yield _note(rule, brand, "title", phrase, f"{phrase!r} is a homonym of {brand.name}")
-
-
-def _note(rule: RuleSpec, brand: Brand, field_name: str, text: str, why: str) -> Hit:
-    return Hit(
-        rule.id,
-        0.0,
-        field_name,
-        text,
-        phrase_key(text),
-        "set aside",
-        brand_id=brand.id,
-        explanation=why,
-    )
-
-
-def _mention_hits(
-    prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]
-) -> Iterable[Hit]:
-    mention_rule = next(iter(rulebook.rules_of("brand_mention")), None)
-    seen: set[tuple[str, str, str]] = set()
-    for match in active:
-        brand = rulebook.brands[match.brand]
-        variant_rules = [
-            r for r in (rulebook.rule_for_variant(v) for v in match.variants) if r is not None
-        ]
-        rule = max(variant_rules, key=lambda r: r.weight) if variant_rules else mention_rule
-        if rule is None:
-            continue
-        key = (rule.id, brand.id, match.field)
-        if key in seen:
-            continue
-        seen.add(key)
-        yield Hit(
-            rule_id=rule.id,
-            weight=rule.weight,
-            field=match.field,
-            text=match.text,
-            normalised=match.normalised,
-            variant_path=match.path,
-            span=match.span,
-            brand_id=brand.id,
-            registry=brand.mark_for(prepared.classes),
-            explanation=rule.description,
-        )
-
-
-def _price_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
-    listing = prepared.listing
-    if listing.price is None or not listing.currency:
-        return
-    for rule in rulebook.rules_of("price_floor"):
-        for index in sorted({m.brand for m in active if m.field in ("title", "brand")}):
-            brand = rulebook.brands[index]
-            floor = brand.floor_for(listing.currency.upper(), prepared.classes)
-            if floor is None or not listing.price < floor * type(floor)(str(rule.below)):
-                continue
-            text = f"{listing.price} {listing.currency}"
-            yield Hit(
-                rule.id,
-                rule.weight,
-                "price",
-                text,
-                text,
-                f"price: {text} < {brand.name} floor {floor} {listing.currency.upper()}",
-                brand_id=brand.id,
-                explanation=rule.description,
-            )
-            break
-
-
-def _shop_hits(prepared: _Listing, rulebook: Rulebook, active: list[BrandMatch]) -> Iterable[Hit]:
-    listing = prepared.listing
-    if listing.shop_id and (listing.marketplace, listing.shop_id) in rulebook.repeat_offenders:
-        for rule in rulebook.rules_of("repeat_offender"):
-            yield Hit(
-                rule.id,
-                rule.weight,
-                "shop",
-                listing.shop_id,
-                listing.shop_id,
-                "shop: repeat offender",
-                explanation=rule.description,
-            )
-    claims = [m for m in rulebook.claim_index.find(prepared.shop.words.text)]
-    for rule in rulebook.rules_of("official_claim"):
-        if listing.shop_official is True or not any(m.value == rule.id for m in claims):
-            continue
-        for match in rulebook.brand_index.find(prepared.shop, rulebook.brand_names):
-            brand = rulebook.brands[match.brand]
-            if brand.sells_through(listing.marketplace, listing.shop_id, listing.shop_name):
-                continue
-            yield Hit(
-                rule.id,
-                rule.weight,
-                "shop",
-                listing.shop_name or "",
-                match.normalised,
-                f"shop claims to be {brand.name}'s own store",
-                span=match.span,
-                brand_id=brand.id,
-                explanation=rule.description,
-            )
-            break
-    declared = prepared.fields["brand"].words.text
-    title_brands = {m.brand for m in active if m.field == "title"}
-    if declared and title_brands:
-        for claim in rulebook.claim_index.find(declared):
-            rule = rulebook.rules[claim.value]
-            if rule.kind == "declared_brand":
-                yield Hit(
-                    rule.id,
-                    rule.weight,
-                    "brand",
-                    listing.brand or "",
-                    claim.key,
-                    f"declared brand {listing.brand!r} hides the brand in the title",
-                    explanation=rule.description,
-                )
-                break
-
-
-def _patent_hits(
-    prepared: _Listing, rulebook: Rulebook, mentions: list[BrandMatch]
-) -> Iterable[Hit]:
-    rules = {rule.problem: rule for rule in rulebook.rules_of("patent")}
-    if not rules:
-        return
-    listing = prepared.listing
-    claims = list(patent_claims(listing.patent_numbers, listing.title, listing.description))
-    if not claims:
-        return
-    named = [rulebook.brands[i] for i in {m.brand for m in mentions}]
-    owners = owner_tokens(
-        listing.brand, listing.shop_name, *(b.spec.holder for b in named), *(b.name for b in named)
-    )
-    seen_on = listing.fetched_at.date() if listing.fetched_at else None
-    for finding in check_patents(claims, rulebook.patents, owners, seen_on):
-        rule = rules.get(finding.problem)
-        if rule is None:
-            continue
-        yield Hit(
-            rule.id,
-            rule.weight,
-            finding.field,
-            finding.number.text,
-            finding.number.canonical,
-            f"patent: {finding.number.text}→{finding.number.canonical}",
-            span=finding.number.span,
-            registry=finding.registry,
-            explanation=finding.explanation,
-        )

@@ -124,8 +124,11 @@ class View:
         elif kind == "compact":
             self.text = base.text.translate(_DROP_SEPARATORS)
         else:
-            spaced = _SEPARATOR_RUN.sub(" ", base.text).strip(" ")
-            self.text = _HAN_GAP.sub("", spaced) if " " in spaced else spaced
+            text = base.text
+            if "-" in text or "  " in text:
+                text = _SEPARATOR_RUN.sub(" ", text)
+            text = text.strip(" ")
+            self.text = _HAN_GAP.sub("", text) if " " in text and not text.isascii() else text
 
     @property
     def original(self) -> str:
@@ -290,7 +293,7 @@ _SEPARATOR_RUN = re.compile(r"[ \-]+")
 _WORD_RUN = re.compile(r"[^ \-]+")
 _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _HAN_GAP = re.compile(f"(?<=[{_HAN_CLASS}]) (?=[{_HAN_CLASS}])")
-_LEET_NEAR_LETTER = re.compile(r"[a-z][0134578@$]|[0134578@$][a-z]")
+_LEET_NEAR_LETTER = re.compile(r"[a-z]-*[0134578@$]|[0134578@$]-*[a-z]")
 
 
 def normalise(text: str | None, *, leet: bool = True) -> NormalisedText:
@@ -322,34 +325,45 @@ def normalise(text: str | None, *, leet: bool = True) -> NormalisedText:
 
 
 def _fold_leet(text: str, notes: dict[int, CharNote]) -> str:
-    """Digits for letters (N1KE, Ch4nel, Adida5) inside Latin words, in place.
+    """Digits for letters (N1KE, Ch4nel, Adida5, Ray-8an) inside Latin words, in place.
 
     A digit is read as a letter only when letters surround it, or when it is a single
     digit at a word's edge next to at least three letters: ``iPhone15`` and ``RB3025``
-    keep their digits.
+    keep their digits. Hyphens and dots are looked through (they split names, as in
+    ``Ray-8an`` and ``SK-I1``); spaces are not.
     """
     chars = list(text)
     n = len(chars)
+
+    def neighbour(i: int, step: int) -> int:
+        j = i + step
+        while 0 <= j < n and chars[j] == _SEPARATOR:
+            j += step
+        return j
+
+    def is_letter(j: int) -> bool:
+        return 0 <= j < n and chars[j].isascii() and chars[j].isalpha()
+
+    def is_digit(j: int) -> bool:
+        return 0 <= j < n and chars[j].isdigit()
+
     for i, char in enumerate(chars):
         if char not in _LEET:
             continue
-        before = chars[i - 1] if i > 0 else " "
-        after = chars[i + 1] if i + 1 < n else " "
-        letter_before = before.isascii() and before.isalpha()
-        letter_after = after.isascii() and after.isalpha()
-        inside = letter_before and letter_after
+        before, after = neighbour(i, -1), neighbour(i, 1)
+        inside = is_letter(before) and is_letter(after)  # Ray-8an: through the hyphen
+        letter_before, letter_after = is_letter(i - 1), is_letter(i + 1)
         edge = False
         if (
             not inside
             and (letter_before or letter_after)
-            and not (before.isdigit() or after.isdigit())
+            and not (is_digit(i - 1) or is_digit(i + 1))
         ):
-            j = i - 1 if letter_before else i + 1
-            step = -1 if letter_before else 1
+            j, step = (i - 1, -1) if letter_before else (i + 1, 1)
             letters = 0
-            while 0 <= j < n and chars[j].isascii() and chars[j].isalpha():
+            while is_letter(j):
                 letters += 1
-                j += step
+                j = neighbour(j, step)
             edge = letters >= 3 and char not in "$@"
         if char in "$@" and (letter_before or letter_after):
             inside = True

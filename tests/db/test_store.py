@@ -29,7 +29,9 @@ def test_new_unchanged_changed(db: Database) -> None:
     assert _count(db, ListingSnapshot) == 5
 
     changed = make_listing("3", title="Listing 3, now cheaper")
-    counts = store.store([changed, make_listing("4")])
+    moved = make_listing("4")
+    moved.url = "http://127.0.0.1/shopmall/item/4?from=search"  # same content, new URL
+    counts = store.store([changed, moved])
     assert (counts.listings_changed, counts.listings_unchanged) == (1, 1)
     assert _count(db, ListingRow) == 5
     assert _count(db, ListingSnapshot) == 6
@@ -37,6 +39,8 @@ def test_new_unchanged_changed(db: Database) -> None:
         row = session.scalars(select(ListingRow).where(ListingRow.listing_id == "3")).one()
         assert row.title == "Listing 3, now cheaper"
         assert row.shop is not None and row.shop.shop_id == "shop-1"
+        url = session.scalars(select(ListingRow.url).where(ListingRow.listing_id == "4")).one()
+        assert url.endswith("?from=search")
 
 
 def test_same_listing_twice_in_one_batch_is_stored_once(db: Database) -> None:
@@ -59,7 +63,7 @@ def test_flagged_listing_gets_one_lead_and_reflagging_updates_it(db: Database) -
     assert (counts.leads_new, counts.leads_updated) == (0, 1)
     with db.sessions() as session:
         lead = session.scalars(select(Lead)).one()
-        assert lead.score == 0.95
+        assert lead.score == 0.95 and lead.listing.score == 0.95
         assert lead.reasons[0]["rule_id"] == "brand.nike"
         assert [e.action for e in lead.events] == ["flagged", "reflagged"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,16 @@ def test_batches_are_flushed_by_size_and_on_close(db: Database) -> None:
     assert _stored(db) == 4
     stats = pipeline.crawler.stats.get_stats()  # type: ignore[union-attr]
     assert (stats["patrol/listings_new"], stats["patrol/leads_new"]) == (4, 1)
+
+
+def test_batches_are_flushed_by_time(db: Database) -> None:
+    pipeline = _pipeline(db.url, PATROL_STORE_BATCH_SIZE=1000, PATROL_STORE_FLUSH_INTERVAL=0.05)
+    pipeline.process_item(make_listing("1"))
+    assert _stored(db) == 0
+    time.sleep(0.1)
+    pipeline.process_item(make_listing("2"))  # the interval has passed: both written
+    assert _stored(db) == 2
+    pipeline.close_spider()
 
 
 def test_a_locked_database_keeps_the_batch_and_spills_at_the_end(

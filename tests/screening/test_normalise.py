@@ -19,6 +19,8 @@ from patrol.screening.normalise import compact, normalise, pinyin_of, readings_o
         ("Hermès Lancôme", "hermes lancome"),  # accents
         ("N1KE Ch4nel Adida5", "nike chanel adidas"),  # digits for letters
         ("iPhone15 RB3025", "iphone15 rb3025"),  # model numbers keep their digits
+        ("Ray-8an SK-I1", "ray ban sk ii"),  # digits for letters across a hyphen
+        ("【1比1】Pandora", "1比1 pandora"),  # but not across a bracket
     ],
 )
 def test_foldings(text: str, expected: str) -> None:

@@ -251,8 +251,10 @@ class BrandIndex:
         variants: list[str] = []
         paths: list[str] = []
         original = base.original_text(base_start, base_end)
-        if entry.latin and len(entry.key) < _MIN_LOOKALIKE and (
-            view.text[start:end] != entry.key or len(pieces) - 1 != entry.gaps
+        if (
+            entry.latin
+            and len(entry.key) < _MIN_LOOKALIKE
+            and (view.text[start:end] != entry.key or len(pieces) - 1 != entry.gaps)
         ):
             return None  # a short name only as written: "MAC" is not "M.A.C", "IV" not "LV"
         if len(pieces) - 1 > entry.gaps:

@@ -1,0 +1,50 @@
+"""A listing prepared once for every matcher: cleaned fields, normalised views, classes.
+
+Spiders and corpora can hand the engine odd data (a number where a title should be, a
+price that is not a number); :func:`clean_listing` turns every field of the wrong type
+into a missing one, so no matcher has to guard against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from patrol.items import Listing
+from patrol.screening.matchers.brands import FieldText
+
+__all__ = ["BRAND_FIELDS", "PreparedListing", "clean_listing"]
+
+BRAND_FIELDS = ("title", "description", "brand")
+
+
+@dataclass(slots=True)
+class PreparedListing:
+    """A listing's fields prepared once for all matchers."""
+
+    listing: Listing
+    fields: dict[str, FieldText]
+    shop: FieldText
+    category: str
+    classes: frozenset[str] = frozenset()
+
+
+def clean_listing(listing: Listing) -> Listing:
+    """The listing with every field of the wrong type as missing (a spider bug or odd data)."""
+    text_fields = ("title", "currency", "brand", "category", "description", "shop_id", "shop_name")
+    changes: dict[str, object] = {
+        name: None for name in text_fields if not isinstance(getattr(listing, name), str | None)
+    }
+    price = listing.price
+    if price is not None and not (isinstance(price, Decimal) and price.is_finite()):
+        try:
+            price = Decimal(str(price))
+        except ArithmeticError:
+            price = None
+        changes["price"] = price if price is not None and price.is_finite() else None
+    if not isinstance(listing.patent_numbers, list) or not all(
+        isinstance(p, str) for p in listing.patent_numbers
+    ):
+        numbers = listing.patent_numbers if isinstance(listing.patent_numbers, list) else []
+        changes["patent_numbers"] = [p for p in numbers if isinstance(p, str)]
+    return replace(listing, **changes) if changes else listing  # type: ignore[arg-type]
