@@ -194,10 +194,10 @@ class MarketplaceSpider(scrapy.Spider):
                 http_status=response.status,
             )
             return
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, HtmlResponse):
             close_page_soon(page, stats)
             stats.inc_value("patrol/validation_warnings")
-            logger.warning("listing %s at %s is not a text page", listing_id, response.url)
+            logger.warning("listing %s at %s is not an HTML page", listing_id, response.url)
             return
         listing, missing = extract_listing(
             response.selector, self.profile, response.url, listing_id

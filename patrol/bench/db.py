@@ -246,10 +246,10 @@ def bench_db(
             f"{result['postgresql_baseline_listings_per_s']:>8,.0f}/s   "
             f"ratio {result['postgresql_ratio']}×"
         )
-    again = f"  next patrol (all unchanged): SQLite {result['repatrol_listings_per_s']:,.0f}/s"
+    line = f"  next patrol (all unchanged): SQLite {result['repatrol_listings_per_s']:,.0f}/s"
     if not no_postgres:
-        again += f", PostgreSQL {result['postgresql_repatrol_listings_per_s']:,.0f}/s"
-    click.echo(again)
+        line += f", PostgreSQL {result['postgresql_repatrol_listings_per_s']:,.0f}/s"
+    click.echo(line)
     click.echo(
         f"  baseline: look up + ORM add + commit per listing, {baseline_listings:,} listings"
     )

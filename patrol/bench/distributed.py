@@ -32,9 +32,11 @@ def _patrol(
     argv = [sys.executable, "-m", "patrol", "crawl", site, "--base-url", base_url, "--json"]
     argv += ["--workers", str(workers)]
     cpu_before, started = served.cpu_seconds(), time.monotonic()
+    patrol_cpu_before = _children_cpu()
     proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
     server_cpu = served.cpu_seconds() - cpu_before
+    patrol_cpu = _children_cpu() - patrol_cpu_before
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
@@ -49,7 +51,18 @@ def _patrol(
         "worker_pages": summary["stats"].get("patrol/worker_pages"),
         "server_cpu_load": round(server_cpu / seconds, 2),
         "wall_seconds": round(wall, 1),
+        # CPU of the patrol's processes (start-up included) per wall second: 2.0 = both
+        # cores of this machine busy with the patrol alone
+        "patrol_cpu_load": round(patrol_cpu / wall, 2),
     }
+
+
+def _children_cpu() -> float:
+    """CPU seconds used by this process's finished descendants (workers included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
 
 
 @click.command(name="distributed")

@@ -138,12 +138,11 @@ def explain_verdict(verdict: Verdict) -> list[str]:
             lines.append(f"        {hit.explanation}")
         if hit.registry is not None:
             ref = hit.registry
-            classes = f" classes {', '.join(ref.nice_classes)}" if ref.nice_classes else ""
-            status = f" {ref.status}" if ref.status else ""
-            lines.append(
-                f"        registry: {ref.kind} {ref.office or ''} {ref.number or '(no number)'}"
-                f" {ref.text or ''}{classes}{status}".rstrip()
-            )
+            parts = [ref.kind, ref.office, ref.number or "(no number)", ref.text]
+            if ref.nice_classes:
+                parts.append(f"classes {', '.join(ref.nice_classes)}")
+            parts.append(ref.status)
+            lines.append("        registry: " + " ".join(p for p in parts if p))
     return lines
 
 
@@ -156,6 +155,8 @@ def explain_verdict(verdict: Verdict) -> list[str]:
 @click.option("--shop-name", default=None, help="Shop name.")
 @click.option("--brand", default=None, help="Seller-declared brand.")
 @click.option("--description", default=None, help="Listing description.")
+@click.option("--patent", "patents", multiple=True, help="A printed patent number (repeatable).")
+@click.option("--official", is_flag=True, help="The marketplace shows an official-store badge.")
 @click.option("--marketplace", default="cli", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 @_RULES_OPTION
@@ -169,6 +170,8 @@ def explain_command(
     shop_name: str | None,
     brand: str | None,
     description: str | None,
+    patents: tuple[str, ...],
+    official: bool,
     marketplace: str,
     as_json: bool,
     rules_path: Path | None,
@@ -190,6 +193,8 @@ def explain_command(
         description=description,
         shop_id=shop,
         shop_name=shop_name,
+        shop_official=True if official else None,
+        patent_numbers=list(patents),
     )
     rulebook = _load(rules_path, no_registry)
     verdict = screen(listing, rulebook)

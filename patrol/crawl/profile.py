@@ -79,6 +79,7 @@ class FieldRule:
     many: bool = False  # a list of values (image_urls, patent_numbers)
     exists: bool = False  # True/False: does the selector match anything?
     join: str | None = None  # join all matched texts with this separator
+    query: str = ""  # the XPath evaluated (css is translated once, when the profile loads)
 
 
 @dataclass(frozen=True)
@@ -293,12 +294,13 @@ class _Parser:
             selector = css if css is not None else xpath
             if not isinstance(selector, str) or not selector.strip():
                 raise self.fail(where, "the selector must be non-empty text")
-            self._check_selector(css, xpath, where)
+            query = self._check_selector(css, xpath, where)
             regex = spec.get("re")
             rule = FieldRule(
                 name=str(name),
                 css=css,
                 xpath=xpath,
+                query=query,
                 regex=self._regex(regex, (*where, "re")) if regex is not None else None,
                 many=self._bool(spec, (*where, "many"), name in _LIST_FIELDS),
                 exists=self._bool(spec, (*where, "exists"), False),
@@ -311,14 +313,17 @@ class _Parser:
             rules.append(rule)
         return tuple(rules)
 
-    def _check_selector(self, css: str | None, xpath: str | None, where: tuple[str, ...]) -> None:
+    def _check_selector(self, css: str | None, xpath: str | None, where: tuple[str, ...]) -> str:
+        """The XPath for a rule's selector; a ProfileError if either does not compile."""
         from parsel import Selector  # parsel ships with Scrapy
+        from parsel.csstranslator import HTMLTranslator
 
-        probe = Selector(text="<html></html>")
         try:
-            probe.css(css) if css is not None else probe.xpath(xpath or "")
-        except Exception as exc:  # parsel raises several types for a bad expression
+            query = HTMLTranslator().css_to_xpath(css) if css is not None else (xpath or "")
+            Selector(text="<html></html>").xpath(query)
+        except Exception as exc:  # cssselect and lxml raise several types for a bad one
             raise self.fail(where, f"bad selector: {exc}") from exc
+        return query
 
     def _separator(self, data: dict[str, Any], where: tuple) -> str | None:
         value = data.get(where[-1])
