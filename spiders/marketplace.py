@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
@@ -45,6 +45,7 @@ __all__ = ["MarketplaceSpider"]
 
 logger = logging.getLogger(__name__)
 
+UNREACHABLE_REASON = "unreachable"  # finish reason when not one result page was read
 _CHARSET_DECLARED = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
 
 
@@ -83,6 +84,7 @@ class MarketplaceSpider(scrapy.Spider):
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
+        crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
         return spider
 
@@ -288,6 +290,12 @@ class MarketplaceSpider(scrapy.Spider):
         if isinstance(item, Listing) and item.capture is not None:
             close_page_soon(item.capture.page, self.crawler.stats)
 
+    def _spider_idle(self, spider: scrapy.Spider) -> None:
+        """A patrol that could read none of its result pages did not patrol: say so."""
+        if not self.crawler.stats.get_value("patrol/index_pages"):
+            logger.error("no result page of %s could be read", self.profile.base_url)
+            raise CloseSpider(UNREACHABLE_REASON)
+
     def _spider_closed(self, spider: scrapy.Spider, reason: str) -> None:
         if self.journal is not None:
             self.journal.close(finished=reason == "finished")
@@ -321,6 +329,7 @@ def _headers(response: Response) -> dict[str, str]:
 
 
 def _screenshot(response: Response) -> bytes | None:
+    """A screenshot already taken by a ``screenshot`` page method (a subclass may add one)."""
     for method in response.meta.get("playwright_page_methods") or ():
         if getattr(method, "method", None) == "screenshot" and isinstance(method.result, bytes):
             return method.result

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from patrol.bench import crawl, db, distributed, screen, serve
+from patrol.bench import crawl, db, distributed, screen, serve, soak
 
 
 @click.group(name="bench")
@@ -20,3 +20,4 @@ group.add_command(screen.bench_screen)
 group.add_command(db.bench_db)
 group.add_command(crawl.bench_crawl)
 group.add_command(distributed.bench_distributed)
+group.add_command(soak.bench_soak)

@@ -48,8 +48,8 @@ def worker_command(
     (Redis lost, blocked, shut down), 2 for a usage error.
     """
     from patrol.crawl.profile import load_profile
-    from patrol.crawl.runner import run_patrol
-    from patrol.distributed.config import redis_url
+    from patrol.crawl.runner import patrol_settings, run_patrol
+    from patrol.distributed.config import DistributedConfig, redis_url
     from patrol.distributed.launch import parse_overrides, summary_dict
     from patrol.errors import PatrolError
 
@@ -60,6 +60,7 @@ def worker_command(
         raise PatrolError("patrol worker needs PATROL_REDIS_URL: the Redis the workers share")
     if patrol_id:
         settings["PATROL_PATROL_ID"] = patrol_id
+    DistributedConfig.from_settings(patrol_settings(settings))  # bad values: one line, now
     summary = run_patrol(site, base_url=base_url, settings=settings)
     if as_json:
         click.echo(json.dumps(summary_dict(summary), ensure_ascii=False))

@@ -228,10 +228,10 @@ class ListingStore:
         counts.listings_unchanged += len(unchanged)
 
         self._store_snapshots(session, [s for s in batch if s.kind != "unchanged"], now)
-        self.leads.store_leads(session, batch, now, counts)
         back = [s for s in batch if s.was_gone]
-        if back:
+        if back:  # first, so a listing that is back (changed or not) reopens its lead
             self.leads.reopen_relisted(session, back, now, counts)
+        self.leads.store_leads(session, batch, now, counts)
 
     def _lock_marketplaces(self, session: Session, marketplace_ids: set[int]) -> None:
         """Make this transaction the only writer of these marketplaces until it ends.

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import redis
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 
 from patrol.distributed.config import DistributedConfig, redis_params
@@ -74,6 +74,7 @@ class DistributedPatrol:
         self.finaliser = False  # the last worker out of a drained patrol
         self._heartbeat: LoopingCall | None = None
         self._closing: asyncio.Future[None] | None = None
+        self._reseeding: asyncio.Future[None] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -171,7 +172,27 @@ class DistributedPatrol:
         if state.drained:
             logger.info("patrol %s: frontier drained, worker leaving", self.patrol_id)
             return
+        if not state.seeded and self._reseeding is None and self.frontier.claim_seeding():
+            self._reseeding = asyncio.ensure_future(self._reseed(spider))
         raise DontCloseSpider
+
+    async def _reseed(self, spider: Spider) -> None:
+        """Seed the patrol in place of a seeding worker that died before it finished.
+
+        The start requests go through the scheduler like any request, so the dupefilter
+        drops those the dead worker had already queued.
+        """
+        logger.warning("patrol %s: its seeding worker died; seeding again", self.patrol_id)
+        self.seeder = True
+        engine = self.crawler.engine
+        assert engine is not None
+        async for item_or_request in spider.start():
+            if isinstance(item_or_request, Request):
+                engine.crawl(item_or_request)
+        try:
+            self.frontier.seeding_done()
+        except redis.RedisError as exc:
+            self.redis_failed(exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._heartbeat is not None and self._heartbeat.running:

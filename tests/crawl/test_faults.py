@@ -86,3 +86,15 @@ def test_blocked_patrol_ends_blocked(home: PatrolHome, preset: str) -> None:
         assert result.summary["listings"] == 0
         # it gave up instead of hammering a site that blocks it
         assert result.stats["patrol/blocked_pages"] <= 20
+
+
+def test_unreachable_site_is_no_clean_patrol(home: PatrolHome) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = home.patrol("taoji", f"http://127.0.0.1:{port}", "-s", "RETRY_TIMES=1")
+    assert result.returncode == 1
+    assert result.summary["status"] == "unreachable"
+    assert result.summary["errors"] > 0 and result.summary["listings"] == 0

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from patrol.db import open_database
-from patrol.marketplaces import ground_truth, serve_marketplaces
+from patrol.marketplaces import FaultConfig, ground_truth, serve_marketplaces
 from tests.spiders.patrolrun import PatrolHome
 
 pytestmark = pytest.mark.slow
 
 SEED = 5
-LISTINGS = 300
+LISTINGS = 200
 HOUR = 12.0
 
 
@@ -54,13 +54,14 @@ def _kill_midway(home: PatrolHome, base_url: str, job: Path, after: int) -> list
 def test_killed_patrol_resumes_without_refetching(home: PatrolHome) -> None:
     truth = {t["id"] for t in ground_truth("taoji", SEED, LISTINGS, hour=HOUR)}
     job = home.root / "job"
+    slow = FaultConfig(slow_rate=0.3, slow_seconds=0.5)
     with serve_marketplaces(
-        sites=("taoji",), seed=SEED, listings=LISTINGS, hour=HOUR, faults="slow"
+        sites=("taoji",), seed=SEED, listings=LISTINGS, hour=HOUR, faults=slow
     ) as fx:
         base_url = fx.base_url("taoji")
         # slow answers keep requests in flight when the kill lands
-        done_before = _kill_midway(home, base_url, job, after=40)
-        assert 40 <= len(done_before) < len(truth)
+        done_before = _kill_midway(home, base_url, job, after=30)
+        assert 30 <= len(done_before) < len(truth)
 
         fx.set_faults("taoji", None)
         result = home.patrol("taoji", base_url, "--job-dir", str(job))

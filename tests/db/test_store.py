@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from patrol.db import Database
-from patrol.db.models import Lead, LeadEvent, ListingRow, ListingSnapshot, RuleHitRow
+from patrol.db.models import Lead, ListingRow, ListingSnapshot, RuleHitRow
 from patrol.db.store import ListingStore
 from patrol.items import ListingGone
 from patrol.leads import workflow
@@ -89,12 +89,14 @@ def test_listing_gone_closes_notice_sent_lead(db: Database) -> None:
         assert lead.verified_gone_at == checked
         assert "HTTP 404" in (lead.events[-1].reason or "")
 
-    # the listing comes back under the same id: the lead reopens, flagged relisted
-    counts = store.store([make_listing("1", score=0.9)])
-    assert counts.leads_reopened == 1
+    # the listing comes back under the same id, reworded and scored higher: the lead
+    # reopens, flagged relisted, and takes the new score (no second lead)
+    counts = store.store([make_listing("1", score=0.95, title="Listing 1 (back)")])
+    assert (counts.leads_reopened, counts.leads_new, counts.leads_updated) == (1, 0, 1)
     with db.sessions() as session:
         lead = session.scalars(select(Lead)).one()
-        assert (lead.status, lead.relisted) == ("confirmed", True)
+        assert (lead.status, lead.relisted, lead.score) == ("confirmed", True, 0.95)
+        assert [e.action for e in lead.events][-2:] == ["reopened", "reflagged"]
         assert session.scalars(select(ListingRow.status)).one() == "active"
 
 
@@ -121,18 +123,27 @@ def test_relisting_under_new_id_is_linked_to_the_old_lead(db: Database) -> None:
 
 def test_unseen_listings_marked_gone_only_after_a_complete_patrol(db: Database) -> None:
     store = ListingStore(db)
-    store.store([make_listing(str(i)) for i in range(10)])
+    store.store([make_listing(str(i), score=0.9 if i == 9 else None) for i in range(10)])
+    with db.sessions.begin() as session:  # listing 9's lead waits for its takedown
+        lead = session.scalars(select(Lead)).one()
+        workflow.transition(session, lead, "triaged", actor="amy")
+        workflow.assign(session, lead, "bob", deadline=None, actor="amy")
+        workflow.transition(session, lead, "confirmed", actor="bob")
+        workflow.transition(session, lead, "notice_sent", actor="bob")
     since = datetime.now(UTC) + timedelta(milliseconds=1)
     while datetime.now(UTC) <= since:
         pass
     store.store([make_listing(str(i)) for i in range(3)])  # a partial patrol: 3 of 10
     assert store.mark_unseen_gone("shopmall", since=since, min_coverage=0.8).listings_gone == 0
     store.store([make_listing(str(i)) for i in range(9)])  # 9 of 10 seen
-    assert store.mark_unseen_gone("shopmall", since=since, min_coverage=0.8).listings_gone == 1
+    counts = store.mark_unseen_gone("shopmall", since=since, min_coverage=0.8)
+    assert (counts.listings_gone, counts.leads_closed) == (1, 1)
     with db.sessions() as session:
         gone = session.scalars(select(ListingRow.listing_id).where(ListingRow.status == "gone"))
         assert list(gone) == ["9"]
-    assert _count(db, LeadEvent) == 0
+        lead = session.scalars(select(Lead)).one()
+        assert lead.status == "closed" and lead.verified_gone_at is not None
+        assert "not found by complete patrol of shopmall" in (lead.events[-1].reason or "")
 
 
 def test_stored_values_round_trip(db: Database) -> None:

@@ -49,7 +49,7 @@ def test_killed_worker_loses_nothing(cluster: Cluster) -> None:
         leased = _leases(server, cluster.prefix, victim.pid)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        out, err = survivor.communicate(timeout=240)
+        _, err = survivor.communicate(timeout=240)
     server.close()
 
     assert leased > 0

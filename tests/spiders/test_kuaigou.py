@@ -128,8 +128,8 @@ def test_load_more_profile_reads_the_whole_feed(home: PatrolHome, tmp_path: Path
     assert "load_more" in profile and "'^$'" in profile
     path = tmp_path / "kuaigou.yaml"
     path.write_text(profile, encoding="utf-8")
-    truth = {t["id"] for t in ground_truth("kuaigou", SEED, 50, hour=HOUR)}
-    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=50, hour=HOUR) as fx:
+    truth = {t["id"] for t in ground_truth("kuaigou", SEED, 45, hour=HOUR)}
+    with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=45, hour=HOUR) as fx:
         result = home.patrol(str(path), fx.base_url("kuaigou"), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stats["patrol/index_pages"] == 1  # one page, grown by clicking
