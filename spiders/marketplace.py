@@ -292,6 +292,8 @@ class MarketplaceSpider(scrapy.Spider):
 
     def _spider_idle(self, spider: scrapy.Spider) -> None:
         """A patrol that could read none of its result pages did not patrol: say so."""
+        if self.crawler.settings.getbool("PATROL_DISTRIBUTED"):
+            return  # one worker of many: its patrol's finaliser judges (patrol.distributed)
         if not self.crawler.stats.get_value("patrol/index_pages"):
             logger.error("no result page of %s could be read", self.profile.base_url)
             raise CloseSpider(UNREACHABLE_REASON)

@@ -6,13 +6,14 @@ Kept here so every command spells an option the same way (``--actor``, ``--due``
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -34,6 +35,16 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_LEAD_FILTER_PARAMS = (
+    "statuses",
+    "site",
+    "shop",
+    "assignee",
+    "overdue",
+    "min_score",
+    "case_id",
+    "limit",
+)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -57,8 +68,11 @@ def actor_option(function: F) -> F:
     )(function)
 
 
-def lead_filter_options(function: F) -> F:
-    """The filters of ``patrol leads list`` (also taken by ``patrol export leads``)."""
+def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]:
+    """The filters of ``patrol leads list`` (also taken by ``patrol export leads``).
+
+    The command receives them as one ``lead_filter: LeadFilter`` argument.
+    """
     from patrol.leads.workflow import LEAD_STATUSES
 
     options = [
@@ -75,10 +89,29 @@ def lead_filter_options(function: F) -> F:
         click.option("--overdue", is_flag=True, help="Only open leads past their deadline."),
         click.option("--min-score", type=float, help="Only leads scoring at least this."),
         click.option("--case", "case_id", type=int, help="Only leads of this case."),
+        click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            default=default_limit,
+            show_default=default_limit is not None,
+            help="At most this many leads.",
+        ),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def command(**kwargs: Any) -> Any:
+            from patrol.leads.query import LeadFilter
+
+            filters = {name: kwargs.pop(name) for name in _LEAD_FILTER_PARAMS}
+            return function(lead_filter=LeadFilter(**filters), **kwargs)
+
+        decorated: Any = command
+        for option in reversed(options):
+            decorated = option(decorated)
+        return cast(F, decorated)
+
+    return decorate
 
 
 def parse_date(text: str, what: str = "date") -> date:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from patrol.cli._common import lead_filter_options, session_scope
+
+if TYPE_CHECKING:
+    from patrol.leads.query import LeadFilter
 
 __all__ = ["group"]
 
@@ -30,20 +34,12 @@ def group() -> None:
     help="Output file (default: var/exports/leads-<time>.<format>).",
 )
 @click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 BOM (for Excel).")
-@lead_filter_options
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many leads.")
+@lead_filter_options()
 def leads_command(
     fmt: str,
     out: Path | None,
     bom: bool,
-    statuses: tuple[str, ...],
-    site: str | None,
-    shop: str | None,
-    assignee: str | None,
-    overdue: bool,
-    min_score: float | None,
-    case_id: int | None,
-    limit: int | None,
+    lead_filter: LeadFilter,
 ) -> None:
     """Export leads (filters as `patrol leads list`), ordered by lead id.
 
@@ -55,23 +51,13 @@ def leads_command(
     from patrol.db.models import utcnow
     from patrol.exports.files import check_writable
     from patrol.exports.leads import export_leads, lead_records
-    from patrol.leads.query import LeadFilter, find_leads
+    from patrol.leads.query import find_leads
 
     if out is None:
         folder = config.var_dir() / "exports"
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"leads-{utcnow():%Y%m%dT%H%M%S}.{fmt}"
     out = check_writable(out)  # before reading anything
-    lead_filter = LeadFilter(
-        statuses=statuses,
-        site=site,
-        shop=shop,
-        assignee=assignee,
-        overdue=overdue,
-        min_score=min_score,
-        case_id=case_id,
-        limit=limit,
-    )
     with session_scope() as session:
         leads = find_leads(session, lead_filter, with_events=True)
         records = lead_records(session, leads)

@@ -24,6 +24,7 @@ from patrol.cli._common import (
 
 if TYPE_CHECKING:
     from patrol.db.models import Lead
+    from patrol.leads.query import LeadFilter
 
 __all__ = ["group"]
 
@@ -34,35 +35,16 @@ def group() -> None:
 
 
 @group.command(name="list")
-@lead_filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-def list_command(
-    statuses: tuple[str, ...],
-    site: str | None,
-    shop: str | None,
-    assignee: str | None,
-    overdue: bool,
-    min_score: float | None,
-    case_id: int | None,
-    limit: int,
-) -> None:
+@lead_filter_options(default_limit=50)
+def list_command(lead_filter: LeadFilter) -> None:
     """List leads, most urgent first (deadline, then score)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from patrol.db.models import utcnow
-    from patrol.leads.query import LeadFilter, find_leads
+    from patrol.leads.query import find_leads
 
-    lead_filter = LeadFilter(
-        statuses=statuses,
-        site=site,
-        shop=shop,
-        assignee=assignee,
-        overdue=overdue,
-        min_score=min_score,
-        case_id=case_id,
-        limit=limit,
-    )
     now = utcnow()
     with session_scope() as session:
         leads = find_leads(session, lead_filter, order="urgency")
@@ -93,9 +75,9 @@ def list_command(
                 lead.status,
                 f"{lead.score:.2f}",
                 listing.marketplace.code,
-                (listing.shop.name or listing.shop.shop_id) if listing.shop else "",
+                escape(listing.shop.name or listing.shop.shop_id) if listing.shop else "",
                 _short(listing.title or ""),
-                lead.assignee or "",
+                escape(lead.assignee or ""),
                 f"[red]⚠{deadline}[/red]" if overdue_now else deadline,
             )
     Console().print(table, markup=True, highlight=False)
@@ -141,7 +123,7 @@ def _print_lead(console: object, lead: Lead) -> None:
         f"{', relisted' if lead.relisted else ''} (source: {lead_source(lead)})"
     )
     console.print(
-        f"  assignee {lead.assignee or '-'}, deadline {format_when(lead.deadline) or '-'}"
+        f"  assignee {escape(lead.assignee or '-')}, deadline {format_when(lead.deadline) or '-'}"
     )
     console.print("[bold]Listing[/bold]")
     for label, value in (

@@ -13,17 +13,34 @@ import contextlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
 __all__ = ["DistributedPatrolAddon"]
 
 
 class DistributedPatrolAddon:
+    """Distributed mode for patrols (the ``marketplace`` spider) when Redis is configured.
+
+    Other spiders of the project (the takedown recheck's ``listing_urls``, benchmark
+    spiders) fetch a known, small set of URLs and keep running in one process.
+    """
+
+    #: the spiders whose crawls are patrols that workers can share
+    spiders = frozenset({"marketplace"})
+
+    def __init__(self, spider_name: str | None = None) -> None:
+        self.spider_name = spider_name
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DistributedPatrolAddon:
+        return cls(getattr(crawler.spidercls, "name", None))
+
     def update_settings(self, settings: BaseSettings) -> None:
         from patrol.distributed.config import redis_params, redis_url
 
         url = redis_url(settings)
-        if url is None:
+        if url is None or self.spider_name not in self.spiders:
             return
         from patrol.db.runs import PatrolRunRecorder
         from patrol.distributed.extension import DistributedPatrol, SeedOnceMiddleware
@@ -34,6 +51,7 @@ class DistributedPatrolAddon:
 
         for name, value in {
             "PATROL_REDIS_URL": url,
+            "PATROL_DISTRIBUTED": True,
             "SCHEDULER": PatrolScheduler,
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_PERSIST": True,

@@ -42,6 +42,7 @@ __all__ = ["REDIS_LOST", "DistributedPatrol", "SeedOnceMiddleware", "safe_url"]
 logger = logging.getLogger(__name__)
 
 REDIS_LOST = "redis_unavailable"  # the close reason of a worker that lost Redis
+_IDLE_POLL_SECONDS = 0.25
 
 
 class _Store(Protocol):
@@ -73,6 +74,7 @@ class DistributedPatrol:
         self.left = False
         self.finaliser = False  # the last worker out of a drained patrol
         self._heartbeat: LoopingCall | None = None
+        self._poll: LoopingCall | None = None
         self._closing: asyncio.Future[None] | None = None
         self._reseeding: asyncio.Future[None] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -126,7 +128,10 @@ class DistributedPatrol:
             self.crawler.stats.set_value("patrol/worker_id", self.frontier.worker_id)
             self.crawler.stats.set_value("patrol/workers", 1)  # summed over the patrol
         self._heartbeat = LoopingCall(self.heartbeat)
-        self._heartbeat.start(self.config.heartbeat, now=False)
+        self._heartbeat.start(self.config.heartbeat, now=True)
+        # an idle worker asks the queue for work this often (other workers may add some)
+        self._poll = LoopingCall(self._wake_engine)
+        self._poll.start(_IDLE_POLL_SECONDS, now=False)
         try:
             self.frontier.mark_ready()
         except redis.RedisError as exc:
@@ -195,8 +200,9 @@ class DistributedPatrol:
             self.redis_failed(exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self._heartbeat is not None and self._heartbeat.running:
-            self._heartbeat.stop()
+        for call in (self._heartbeat, self._poll):
+            if call is not None and call.running:
+                call.stop()
         self.leave(reason)
 
     def leave(self, reason: str) -> bool:

@@ -23,6 +23,7 @@ from patrol.db.models import PatrolRun, utcnow
 from patrol.db.runs import PatrolRunRecorder, run_status
 from patrol.distributed.extension import DistributedPatrol
 from patrol.errors import PatrolError
+from spiders.marketplace import UNREACHABLE_REASON
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -91,6 +92,10 @@ class SharedRunRecorder(PatrolRunRecorder):
         }
         statement = update(PatrolRun).where(PatrolRun.id == self.run_id)
         if self.patrol.finaliser:
+            if reason == "finished" and not totals.get("patrol/index_pages"):
+                # as a patrol in one process ends (spiders.marketplace), judged on all workers
+                logger.error("no worker of patrol %s read a result page", self.patrol.patrol_id)
+                reason = UNREACHABLE_REASON
             values.update(
                 finished_at=utcnow(), status=run_status(reason, totals), finish_reason=reason
             )

@@ -153,6 +153,9 @@ def _spider_class() -> type:
                     continue
                 yield self._listing_request(address, listing_id, recheck=True)
 
+        def _spider_idle(self, spider: Any) -> None:
+            """It reads listing pages only: no result page is not a sign of an unreachable site."""
+
     return ListingUrlSpider
 
 

@@ -17,6 +17,7 @@ from patrol.marketplaces import catalogue
 from patrol.marketplaces.patents import patent_pool
 from patrol.marketplaces.population import SITES
 from patrol.marketplaces.shops import shop_directory
+from patrol.registry.csvfiles import COLUMNS
 from patrol.registry.records import (
     AuthorisedSeller,
     PatentRecord,
@@ -108,62 +109,40 @@ def fixture_registry(seed: int = 1) -> RegistrySnapshot:
     )
 
 
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value else ""
+# File name and registry kind (its columns are the importer's, ``COLUMNS[kind]``).
+_FILES = {
+    "trademarks.csv": "trademarks",
+    "patents.csv": "patents",
+    "authorised_sellers.csv": "sellers",
+}
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return ";".join(value)  # Nice classes
+    return str(value)
 
 
 def write_registry_csv(out_dir: Path, seed: int = 1) -> list[Path]:
     """Write ``trademarks.csv``, ``patents.csv`` and ``authorised_sellers.csv``."""
     snapshot = fixture_registry(seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, tuple[list[str], list[list[str | None]]]] = {
-        "trademarks.csv": (
-            [
-                "office",
-                "mark",
-                "application_number",
-                "application_date",
-                "registration_number",
-                "registration_date",
-                "status",
-                "nice_classes",
-                "goods",
-                "holder",
-            ],
-            [
-                [
-                    t.office,
-                    t.mark,
-                    t.application_number,
-                    _iso(t.application_date),
-                    t.registration_number,
-                    _iso(t.registration_date),
-                    t.status,
-                    ";".join(t.nice_classes),
-                    t.goods,
-                    t.holder,
-                ]
-                for t in snapshot.trademarks
-            ],
-        ),
-        "patents.csv": (
-            ["number", "kind", "title", "holder", "filing_date", "status", "expiry"],
-            [
-                [p.number, p.kind, p.title, p.holder, _iso(p.filing_date), p.status, _iso(p.expiry)]
-                for p in snapshot.patents
-            ],
-        ),
-        "authorised_sellers.csv": (
-            ["marketplace", "shop_id", "brand_id", "kind"],
-            [[s.marketplace, s.shop_id, s.brand_id, s.kind] for s in snapshot.authorised_sellers],
-        ),
+    records: dict[str, tuple[object, ...]] = {
+        "trademarks": snapshot.trademarks,
+        "patents": snapshot.patents,
+        "sellers": snapshot.authorised_sellers,
     }
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, (header, rows) in files.items():
+    for name, kind in _FILES.items():
+        columns = COLUMNS[kind]
         path = out_dir / name
         with path.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow(columns)
+            writer.writerows([_cell(getattr(r, c)) for c in columns] for r in records[kind])
         written.append(path)
     return written

@@ -1,22 +1,4 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-from click.testing import CliRunner, Result
-
-from patrol.cli import cli
+from tests.cli.invoke import patrol  # noqa: F401
 from tests.db.fixtures import db, db_url, pg_session_url, sqlite_template  # noqa: F401
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def patrol() -> Invoke:
-    """Run ``patrol ARGS…`` in-process, as a user would type it."""
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False, env={"COLUMNS": "200"})
-
-    return invoke

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from patrol.db import Database
 from patrol.db.models import Case, Lead, LeadEvent
-from tests.cli.conftest import Invoke
+from tests.cli.invoke import Invoke
 from tests.cli.seed import seed_world
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from patrol.db import Database
 from patrol.db.models import Lead, LeadEvent
-from tests.cli.conftest import Invoke
+from tests.cli.invoke import Invoke
 from tests.cli.seed import seed_world
 
 

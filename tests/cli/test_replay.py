@@ -16,7 +16,7 @@ from patrol.db.store import ListingStore
 from patrol.items import Listing
 from patrol.leads import workflow
 from patrol.screening import load_rulebook, screen
-from tests.cli.conftest import Invoke
+from tests.cli.invoke import Invoke
 
 TITLES = {
     "a": ("Nike Air Max 90 高仿 1:1 莆田", "99"),  # flags strongly

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from patrol.db import Database
 from patrol.db.models import PatrolRun
-from tests.cli.conftest import Invoke
+from tests.cli.invoke import Invoke
 from tests.cli.seed import when
 
 

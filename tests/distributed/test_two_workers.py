@@ -33,8 +33,10 @@ def test_two_workers_equal_one(cluster: Cluster) -> None:
     try:
         single = Cluster(cluster.home / "single", single_url, cluster.redis_url, cluster.prefix)
         single.home.mkdir()
+        # some answers slowed down (deterministically), so that a patrol lasts long enough
+        # for the second worker to take part
         with serve_marketplaces(
-            sites=("taoji", "bazaar"), seed=SEED, listings=LISTINGS, hour=HOUR
+            sites=("taoji", "bazaar"), seed=SEED, listings=LISTINGS, hour=HOUR, faults="slow"
         ) as fx:
             for site, hour in (("taoji", HOUR), ("bazaar", HOUR), ("taoji", LATER)):
                 fx.clock.set_hour(hour)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from patrol.db import Database
 from patrol.db.models import Lead
 from patrol.exports.cells import FORMULA_TRIGGERS
-from tests.cli.conftest import Invoke
+from tests.cli.invoke import Invoke
 from tests.cli.seed import HOSTILE_TITLES, seed_world
 
 

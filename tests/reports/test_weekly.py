@@ -16,7 +16,7 @@ from patrol.db.models import Case, Lead, LeadEvent, ListingRow
 from patrol.leads import workflow
 from patrol.leads.cases import case_for_shop, mark_key_case
 from patrol.reports.tables import HANDLED_STATUSES
-from tests.cli.conftest import Invoke
+from tests.cli.invoke import Invoke
 from tests.cli.seed import seed_world, when
 
 WEEK_START, WEEK_END = when(23, 0), when(30, 0)  # 2026-W48

@@ -8,21 +8,25 @@ the day.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 from aiohttp import web
 
+from patrol.marketplaces.catalogue import Category
 from patrol.marketplaces.population import FixtureListing
 from patrol.marketplaces.sites import SiteState
 from patrol.marketplaces.sites._common import (
+    PageFrame,
+    Pager,
     esc,
     image_handler,
     live_listings,
     page_count,
     page_number,
     price_text,
+    robots_route,
     search_listings,
-    text_response,
 )
 
 __all__ = ["block_response", "error_response", "routes"]
@@ -45,24 +49,43 @@ _CSS = (
 )
 
 
-def _page(title: str, body: str, state: SiteState, status: int = 200) -> web.Response:
+_PAGER = Pager(
+    param="_pgn",
+    window=4,
+    prev='<a class="bz-prev" rel="prev" href="{href}">Previous</a>',
+    page='<a class="bz-page" href="{href}">{n}</a>',
+    current='<a class="bz-page" href="{href}">{n}</a>',
+    next='<a class="bz-next" rel="next" href="{href}">Next</a>',
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _frame(categories: tuple[Category, ...]) -> PageFrame:
     cats = "".join(
-        f'<li><a class="bz-cat" href="/b/{c.slug}">{esc(c.en)}</a></li>'
-        for c in state.world.categories
+        f'<li><a class="bz-cat" href="/b/{c.slug}">{esc(c.en)}</a></li>' for c in categories
     )
-    html = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{esc(title)} | bazaar</title><style>{_CSS}</style></head><body>"
-        '<header class="bz-header"><a class="bz-logo" href="/">bazaar</a>'
-        '<form class="bz-search" action="/sch" method="get"><input name="_nkw" '
-        'placeholder="Search for anything"><button type="submit">Search</button></form>'
-        '<a href="/myb/summary">My bazaar</a> <a href="/cart">Cart</a></header>'
-        f'<nav class="bz-nav"><ul><li><a class="bz-cat" href="/b/all">All</a></li>{cats}</ul></nav>'
-        f'<main class="bz-main">{body}</main>'
-        '<footer class="bz-footer">About bazaar · Policies · '
-        '<a href="/go/vero">Verified Rights Owner program</a> · Help<br>'
-        "© 2026 bazaar (fixture data for Listing Patrol tests)</footer></body></html>"
+    return PageFrame(
+        before_title='<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>',
+        before_body=(
+            f" | bazaar</title><style>{_CSS}</style></head><body>"
+            '<header class="bz-header"><a class="bz-logo" href="/">bazaar</a>'
+            '<form class="bz-search" action="/sch" method="get"><input name="_nkw" '
+            'placeholder="Search for anything"><button type="submit">Search</button></form>'
+            '<a href="/myb/summary">My bazaar</a> <a href="/cart">Cart</a></header>'
+            '<nav class="bz-nav"><ul><li><a class="bz-cat" href="/b/all">All</a></li>'
+            f"{cats}</ul></nav>"
+            '<main class="bz-main">'
+        ),
+        after_body=(
+            '</main><footer class="bz-footer">About bazaar · Policies · '
+            '<a href="/go/vero">Verified Rights Owner program</a> · Help<br>'
+            "© 2026 bazaar (fixture data for Listing Patrol tests)</footer></body></html>"
+        ),
     )
+
+
+def _page(title: str, body: str, state: SiteState, status: int = 200) -> web.Response:
+    html = _frame(state.world.categories).html(title, body)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -110,18 +133,8 @@ def _results(
         listing = f'<ul class="bz-results">{"".join(rows)}</ul>'
     else:
         listing = '<ul class="bz-results"></ul><p class="bz-empty">No exact matches found</p>'
-    sep = "&" if "?" in base else "?"
-    links = []
-    if page > 1:
-        links.append(
-            f'<a class="bz-prev" rel="prev" href="{base}{sep}_pgn={page - 1}">Previous</a>'
-        )
-    for n in range(max(1, page - 4), min(pages, page + 4) + 1):
-        links.append(f'<a class="bz-page" href="{base}{sep}_pgn={n}">{n}</a>')
-    if page < pages:
-        links.append(f'<a class="bz-next" rel="next" href="{base}{sep}_pgn={page + 1}">Next</a>')
     pager = (
-        f'<nav class="bz-pager">{"".join(links)} Page {page} of '
+        f'<nav class="bz-pager">{_PAGER.links(base, page, pages)} Page {page} of '
         f'<span class="bz-total-pages">{pages}</span></nav>'
     )
     body = f'<h1 class="bz-heading">{esc(heading)}</h1>{listing}{pager}'
@@ -233,10 +246,6 @@ async def _user(request: web.Request) -> web.Response:
     return _page(shop.name, body, state)
 
 
-async def _robots(request: web.Request) -> web.Response:
-    return text_response(ROBOTS)
-
-
 async def _refuse(request: web.Request) -> web.Response:
     state = request.app[SiteState.KEY]
     return _page(
@@ -247,7 +256,7 @@ async def _refuse(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/", _home),
-        web.get("/robots.txt", _robots),
+        robots_route(ROBOTS),
         web.get("/b/{slug}", _browse),
         web.get("/sch", _search),
         web.get("/itm/{id}", _item),

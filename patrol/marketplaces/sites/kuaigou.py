@@ -21,8 +21,8 @@ from patrol.marketplaces.sites._common import (
     live_listings,
     page_count,
     price_text,
+    robots_route,
     search_listings,
-    text_response,
 )
 
 __all__ = ["block_response", "error_response", "routes"]
@@ -210,10 +210,6 @@ async def _shop(request: web.Request) -> web.Response:
     )
 
 
-async def _robots(request: web.Request) -> web.Response:
-    return text_response(ROBOTS)
-
-
 async def _refuse(request: web.Request) -> web.Response:
     if request.path.startswith("/api/"):
         return _json({"error": "forbidden"}, 403)
@@ -223,7 +219,7 @@ async def _refuse(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/", _shell),
-        web.get("/robots.txt", _robots),
+        robots_route(ROBOTS),
         web.get("/c/{slug}", _shell),
         web.get("/search", _shell),
         web.get("/item/{id}", _shell),

@@ -7,21 +7,25 @@ GBK are written as numeric character references.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 from aiohttp import web
 
+from patrol.marketplaces.catalogue import Category
 from patrol.marketplaces.population import FixtureListing
 from patrol.marketplaces.sites import SiteState
 from patrol.marketplaces.sites._common import (
+    PageFrame,
+    Pager,
     esc,
     image_handler,
     live_listings,
     page_count,
     page_number,
     price_text,
+    robots_route,
     search_listings,
-    text_response,
 )
 
 __all__ = ["block_response", "error_response", "routes"]
@@ -49,26 +53,44 @@ _CSS = (
 )
 
 
-def _page(title: str, body: str, state: SiteState, status: int = 200) -> web.Response:
+_PAGER = Pager(
+    param="page",
+    window=3,
+    prev='<a class="tj-page tj-prev" rel="prev" href="{href}">上一页</a>',
+    page='<a class="tj-page" href="{href}">{n}</a>',
+    current='<a class="tj-page tj-current" href="{href}">{n}</a>',
+    next='<a class="tj-page tj-next" rel="next" href="{href}">下一页</a>',
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _frame(categories: tuple[Category, ...]) -> PageFrame:
     cats = "".join(
-        f'<a class="tj-cat" href="/category/{c.slug}">{esc(c.zh)}</a>'
-        for c in state.world.categories
+        f'<a class="tj-cat" href="/category/{c.slug}">{esc(c.zh)}</a>' for c in categories
     )
-    html = (
-        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="gbk">'
-        f"<title>{esc(title)} - 淘集网</title><style>{_CSS}</style></head><body>"
-        '<div class="tj-topbar">亲，欢迎来淘集！<a href="/member/login">请登录</a> '
-        '<a href="/member/register">免费注册</a> <a href="/cart">购物车</a> '
-        '<a href="/member/orders">我的订单</a></div>'
-        '<header class="tj-header"><a class="tj-logo" href="/">淘集</a>'
-        '<form class="tj-search" action="/search" method="get"><input name="q" '
-        'placeholder="搜索宝贝"><button type="submit">搜索</button></form></header>'
-        f'<nav class="tj-cats"><a class="tj-cat" href="/list">全部宝贝</a>{cats}</nav>'
-        f'<main class="tj-main">{body}</main>'
-        '<footer class="tj-footer">关于淘集 | 帮助中心 | 规则中心 | '
-        '<a href="/go/ipr">知识产权保护</a> | 廉正举报<br>© 2026 淘集网 (fixture data for '
-        "Listing Patrol tests)</footer></body></html>"
+    return PageFrame(
+        before_title='<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="gbk"><title>',
+        before_body=(
+            f" - 淘集网</title><style>{_CSS}</style></head><body>"
+            '<div class="tj-topbar">亲，欢迎来淘集！<a href="/member/login">请登录</a> '
+            '<a href="/member/register">免费注册</a> <a href="/cart">购物车</a> '
+            '<a href="/member/orders">我的订单</a></div>'
+            '<header class="tj-header"><a class="tj-logo" href="/">淘集</a>'
+            '<form class="tj-search" action="/search" method="get"><input name="q" '
+            'placeholder="搜索宝贝"><button type="submit">搜索</button></form></header>'
+            f'<nav class="tj-cats"><a class="tj-cat" href="/list">全部宝贝</a>{cats}</nav>'
+            '<main class="tj-main">'
+        ),
+        after_body=(
+            '</main><footer class="tj-footer">关于淘集 | 帮助中心 | 规则中心 | '
+            '<a href="/go/ipr">知识产权保护</a> | 廉正举报<br>© 2026 淘集网 (fixture data for '
+            "Listing Patrol tests)</footer></body></html>"
+        ),
     )
+
+
+def _page(title: str, body: str, state: SiteState, status: int = 200) -> web.Response:
+    html = _frame(state.world.categories).html(title, body)
     return web.Response(
         body=html.encode("gbk", errors="xmlcharrefreplace"),
         status=status,
@@ -117,21 +139,10 @@ def _results(
     else:
         listing = '<ul class="tj-results"></ul><div class="tj-empty">没有找到相关宝贝</div>'
     sep = "&" if "?" in base else "?"
-    links = []
-    if page > 1:
-        links.append(
-            f'<a class="tj-page tj-prev" rel="prev" href="{base}{sep}page={page - 1}">上一页</a>'
-        )
-    for n in range(max(1, page - 3), min(pages, page + 3) + 1):
-        cls = "tj-page tj-current" if n == page else "tj-page"
-        links.append(f'<a class="{cls}" href="{base}{sep}page={n}">{n}</a>')
-    if page < pages:
-        links.append(
-            f'<a class="tj-page tj-next" rel="next" href="{base}{sep}page={page + 1}">下一页</a>'
-        )
     pager = (
-        f'<div class="tj-pager">{"".join(links)} 共<span class="tj-total-pages">{pages}'
-        f'</span>页 第<span class="tj-current-page">{page}</span>页</div>'
+        f'<div class="tj-pager">{_PAGER.links(base, page, pages)} 共'
+        f'<span class="tj-total-pages">{pages}</span>页 '
+        f'第<span class="tj-current-page">{page}</span>页</div>'
     )
     sort = f'<div class="tj-sort"><a href="{base}{sep}sort=price">价格</a></div>'
     body = f'<h2 class="tj-heading">{esc(heading)}</h2>{sort}{listing}{pager}'
@@ -253,10 +264,6 @@ async def _shop(request: web.Request) -> web.Response:
     return _page(shop.name, body, state)
 
 
-async def _robots(request: web.Request) -> web.Response:
-    return text_response(ROBOTS)
-
-
 async def _refuse(request: web.Request) -> web.Response:
     state = request.app[SiteState.KEY]
     return _page("请登录", '<div class="tj-login">请先登录淘集账号。</div>', state, status=403)
@@ -265,7 +272,7 @@ async def _refuse(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/", _home),
-        web.get("/robots.txt", _robots),
+        robots_route(ROBOTS),
         web.get("/list", _list),
         web.get("/category/{slug}", _category),
         web.get("/search", _search),
