@@ -54,6 +54,9 @@ def _patrol(
         # CPU of the patrol's processes (start-up included) per wall second: 2.0 = both
         # cores of this machine busy with the patrol alone
         "patrol_cpu_load": round(patrol_cpu / wall, 2),
+        "cpu_ms_per_page": round(patrol_cpu / summary["pages"] * 1000, 2)
+        if summary["pages"]
+        else None,
     }
 
 
@@ -116,6 +119,8 @@ def bench_distributed(
         "ratio": round(two["pages_per_s"] / one["pages_per_s"], 2) if one["pages_per_s"] else None,
         "server_cpu_load_1": one["server_cpu_load"],
         "server_cpu_load_2": two["server_cpu_load"],
+        "patrol_cpu_load_1": one["patrol_cpu_load"],
+        "patrol_cpu_load_2": two["patrol_cpu_load"],
         "cpu_count": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "one_worker": one,
@@ -133,4 +138,10 @@ def bench_distributed(
         f"fixture server CPU load (cores busy): {one['server_cpu_load']} with 1 worker,"
         f" {two['server_cpu_load']} with 2; load average {report['load_average_1m']}"
         f" on {report['cpu_count']} cores"
+    )
+    click.echo(
+        f"patrol processes: {one['patrol_cpu_load']} cores busy, {one['cpu_ms_per_page']} CPU ms"
+        f" per page with 1 worker; {two['patrol_cpu_load']} cores, {two['cpu_ms_per_page']} ms"
+        " with 2 (start-up included): if 2 workers get no more cores than 1, the machine, not"
+        " the frontier, is the limit"
     )

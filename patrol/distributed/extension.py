@@ -46,9 +46,9 @@ _IDLE_POLL_SECONDS = 0.25
 
 
 class _Store(Protocol):
-    def has_buffered_items(self) -> bool: ...
+    def has_unstored_items(self) -> bool: ...
 
-    def flush(self) -> bool: ...
+    def flush_when_idle(self) -> None: ...
 
 
 def safe_url(url: str) -> str:
@@ -144,7 +144,7 @@ class DistributedPatrol:
         try:
             self.frontier.beat()
             self.frontier.requeue_dead()
-            if self.store is None or not self.store.has_buffered_items():
+            if self.store is None or not self.store.has_unstored_items():
                 self.release_completed()
         except redis.RedisError as exc:
             self.redis_failed(exc)
@@ -165,8 +165,8 @@ class DistributedPatrol:
         """Close only when the shared frontier is drained, not when this worker is idle."""
         if self.redis_lost:
             raise CloseSpider(REDIS_LOST)
-        if self.store is not None and self.store.has_buffered_items():
-            self.store.flush()  # releases the leases whose output it stored
+        if self.store is not None and self.store.has_unstored_items():
+            self.store.flush_when_idle()  # releases the leases whose output it stored
         else:
             self.release_completed()
         try:
@@ -218,7 +218,7 @@ class DistributedPatrol:
         if self.redis_lost:
             return False
         try:
-            if self.store is None or not self.store.has_buffered_items():
+            if self.store is None or not self.store.has_unstored_items():
                 self.release_completed()
             stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
             self.frontier.add_stats(stats)

@@ -16,6 +16,7 @@ for a patrol that several workers share:
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,15 +42,29 @@ class LeasedStorePipeline(StorePipeline):
         super().__init__(crawler, store_config, store)
         self.patrol = DistributedPatrol.of(crawler)
         self.patrol.store = self
+        self.spilled = False
 
-    def has_buffered_items(self) -> bool:
-        return bool(self.buffer)
+    def has_unstored_items(self) -> bool:
+        """Items not in the database: buffered, or saved to ``var/unstored`` at close."""
+        return bool(self.buffer) or self.spilled
+
+    def flush_when_idle(self) -> None:
+        """Flush an idle worker's buffer, at most once a second (a database that is down
+        is retried, not hammered; until then the leases stay held)."""
+        if time.monotonic() - self._last_flush >= 1.0:
+            self.flush()
+
+    def _spill(self) -> None:
+        # these items are in a file, not the database: their requests stay leased and
+        # are handed back to the patrol when this worker leaves
+        self.spilled = True
+        super()._spill()
 
     def flush(self) -> bool:
         scheduler = self.patrol.scheduler
         finished = scheduler.completed_leases() if scheduler is not None else []
         stored = super().flush()
-        if stored and scheduler is not None and not self.patrol.redis_lost:
+        if stored and scheduler is not None and not (self.spilled or self.patrol.redis_lost):
             import redis
 
             try:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from patrol.exports.cells import neutralise
 from patrol.exports.files import atomic_output
 
-__all__ = ["Column", "Table", "write_csv", "write_json", "write_xlsx"]
+__all__ = ["Column", "Kind", "Table", "write_csv", "write_json", "write_xlsx"]
 
 Kind = Literal["text", "number", "int", "datetime", "date", "bool"]
 

@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from patrol.db.models import Case, Lead, LeadEvent, ListingRow
-from patrol.exports.tables import Column, Table
+from patrol.exports.tables import Column, Kind, Table
 from patrol.reports.labels import text
 from patrol.reports.periods import Period
 
@@ -162,15 +162,20 @@ def case_state(row: CaseRow, lang: str) -> str:
     return text("case_closed" if row.case.status == "closed" else "case_open", lang)
 
 
+def _column(key: str, lang: str, kind: Kind = "text") -> Column:
+    """A report column whose header is the label of the same key."""
+    return Column(key, text(key, lang), kind)
+
+
 def shop_table(actions: list[ShopAction], lang: str) -> Table:
     columns = [
-        Column("platform", text("platform", lang)),
-        Column("shop", text("shop", lang)),
-        Column("shop_url", text("shop_url", lang)),
-        Column("violation", text("violation", lang)),
-        Column("action", text("action", lang)),
-        Column("date", text("date", lang), "date"),
-        Column("listings", text("listings", lang), "int"),
+        _column("platform", lang),
+        _column("shop", lang),
+        _column("shop_url", lang),
+        _column("violation", lang),
+        _column("action", lang),
+        _column("date", lang, "date"),
+        _column("listings", lang, "int"),
     ]
     rows: list[list[Any]] = [
         [
@@ -207,15 +212,15 @@ def shop_table(actions: list[ShopAction], lang: str) -> Table:
 
 def case_table(cases: list[CaseRow], lang: str) -> Table:
     columns = [
-        Column("case", text("case", lang)),
-        Column("platform", text("platform", lang)),
-        Column("opened", text("opened", lang), "date"),
-        Column("officer", text("officer", lang)),
-        Column("deadline", text("deadline", lang), "date"),
-        Column("status", text("status", lang)),
-        Column("progress", text("progress", lang)),
-        Column("leads", text("leads", lang), "int"),
-        Column("key_case", text("key_case", lang)),
+        _column("case", lang),
+        _column("platform", lang),
+        _column("opened", lang, "date"),
+        _column("officer", lang),
+        _column("deadline", lang, "date"),
+        _column("status", lang),
+        _column("progress", lang),
+        _column("leads", lang, "int"),
+        _column("key_case", lang),
     ]
     rows: list[list[Any]] = [
         [
