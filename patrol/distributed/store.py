@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from patrol.distributed.extension import DistributedPatrol
@@ -65,8 +66,6 @@ class LeasedStorePipeline(StorePipeline):
         finished = scheduler.completed_leases() if scheduler is not None else []
         stored = super().flush()
         if stored and scheduler is not None and not (self.spilled or self.patrol.redis_lost):
-            import redis
-
             try:
                 scheduler.release(finished)
             except redis.RedisError as exc:
@@ -77,7 +76,11 @@ class LeasedStorePipeline(StorePipeline):
         patrol = self.patrol
         if not (self.config.mark_gone and patrol.finaliser):
             return
-        totals = patrol.frontier.total_stats()
+        try:
+            totals = patrol.frontier.total_stats()
+        except redis.RedisError as exc:
+            patrol.redis_failed(exc)
+            return
         incomplete = [key for key in _INCOMPLETE_STATS if totals.get(key)]
         if incomplete:
             logger.info(
