@@ -28,9 +28,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import get_retry_request as _scrapy_retry_request
 from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
+
+from patrol.crawl.browser import close_page_soon
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -111,6 +114,23 @@ def is_truncated_html(response: Response) -> bool:
     if "playwright" in response.flags:
         return False
     return b"</html" not in response.body[-2048:].lower()
+
+
+def get_retry_request(request: Request, **kwargs: Any) -> Request | None:
+    """Scrapy's ``get_retry_request``, and a fresh browser page for the retry.
+
+    A listing page kept open for evidence (``playwright_include_page``) travels in the
+    request's meta; scrapy-playwright would navigate that same page again for the retry,
+    and re-routing a page whose old requests are still in flight can hang, holding one of
+    the bounded page slots for good. So the old page is closed, whatever the outcome, and
+    the retry opens a new one.
+    """
+    retry = _scrapy_retry_request(request, **kwargs)
+    spider = kwargs.get("spider")
+    stats = spider.crawler.stats if spider is not None else None
+    if retry is not None:
+        close_page_soon(retry.meta.pop("playwright_page", None), stats)
+    return retry
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
