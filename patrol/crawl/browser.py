@@ -144,7 +144,8 @@ async def close_page(page: Page | None, stats: StatsCollector | None = None) -> 
     if page is None or page.is_closed():
         return
     try:
-        await page.close()
+        # a page of a browser that died may never answer: don't wait for it for ever
+        await asyncio.wait_for(page.close(), timeout=10)
     except Exception as exc:  # the browser may have died meanwhile: nothing left to close
         logger.debug("page already gone: %s", exc)
     if stats is not None:
@@ -163,26 +164,40 @@ def close_page_soon(page: Page | None, stats: StatsCollector | None = None) -> N
 _closing: set[asyncio.Future[None]] = set()
 
 
+_SETTLED = "sel => { const b = document.querySelector(sel); return !b || !b.disabled; }"
+_GREW = "h => document.body.scrollHeight > h"
+
+
 async def _load_everything(page: Page, rule: BrowserRule) -> int:
     """Click "load more" / scroll until the page stops growing; returns the rounds done.
 
-    After each round the page is given until its network is idle (no request for 0.5 s),
-    which works for any app without knowing how it shows that it is loading.
+    An app disables its button while a batch loads (its own infinite scroll may start a
+    load too) and removes it at the end of the feed, so each round first waits until the
+    button is usable again or gone: clicking a button that is about to vanish would wait
+    out the whole timeout. A scroll round ends when the page grew, or after a short wait
+    in which nothing more came: the end of the feed.
     """
+    from playwright.async_api import TimeoutError as BrowserTimeout
+
     rounds = 0
-    last_height = -1
     while rounds < rule.max_load_more:
         if rule.load_more:
+            await page.wait_for_function(_SETTLED, arg=rule.load_more, timeout=rule.timeout_ms)
             button = page.locator(rule.load_more).first
             if await button.count() == 0 or not await button.is_visible():
                 break
-            await button.click(timeout=rule.timeout_ms)
+            try:
+                await button.click(timeout=min(rule.timeout_ms, 5000))
+            except BrowserTimeout:
+                if await button.count() == 0:
+                    break  # the feed ended (the app removed its button) as we clicked
+                raise
         else:
             height = await page.evaluate("document.body.scrollHeight")
-            if height == last_height:
-                break
-            last_height = height
             await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-        await page.wait_for_load_state("networkidle", timeout=rule.timeout_ms)
+            try:
+                await page.wait_for_function(_GREW, arg=height, timeout=min(rule.timeout_ms, 3000))
+            except BrowserTimeout:
+                break  # nothing more came: the end of the feed
         rounds += 1
     return rounds

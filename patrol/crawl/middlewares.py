@@ -117,13 +117,14 @@ def is_truncated_html(response: Response) -> bool:
 
 
 def get_retry_request(request: Request, **kwargs: Any) -> Request | None:
-    """Scrapy's ``get_retry_request``, and a fresh browser page for the retry.
+    """Scrapy's ``get_retry_request`` for an answer we refuse, with a fresh browser page.
 
     A listing page kept open for evidence (``playwright_include_page``) travels in the
     request's meta; scrapy-playwright would navigate that same page again for the retry,
     and re-routing a page whose old requests are still in flight can hang, holding one of
-    the bounded page slots for good. So the old page is closed, whatever the outcome, and
-    the retry opens a new one.
+    the bounded page slots for good. So the old page is closed and the retry opens a new
+    one. (After a download *exception* scrapy-playwright already decides about its page:
+    retries of exceptions use Scrapy's function as it is.)
     """
     retry = _scrapy_retry_request(request, **kwargs)
     spider = kwargs.get("spider")
@@ -169,14 +170,20 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self, request: Request, exception: Exception, spider: Any = None
     ) -> Request | None:
         if isinstance(exception, self.exceptions_to_retry) and not request.meta.get("dont_retry"):
-            return await self._after_backoff(request, exception)
+            return await self._after_backoff(request, exception, fresh_page=False)
         return None
 
     async def _after_backoff(
-        self, request: Request, reason: str | Exception, max_retry_times: int | None = None
+        self,
+        request: Request,
+        reason: str | Exception,
+        max_retry_times: int | None = None,
+        *,
+        fresh_page: bool = True,
     ) -> Request | None:
         assert self.crawler.spider is not None
-        retry = get_retry_request(
+        retry_request = get_retry_request if fresh_page else _scrapy_retry_request
+        retry = retry_request(
             request, spider=self.crawler.spider, reason=reason, max_retry_times=max_retry_times
         )
         if retry is not None:
