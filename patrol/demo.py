@@ -32,7 +32,7 @@ DEMO_ACTOR = "demo-officer"
 class DemoConfig:
     sites: tuple[str, ...] = ("taoji", "kuaigou", "bazaar")
     seed: int = 2026
-    listings: int = 400  # per site
+    listings: int = 200  # per site
     hours: tuple[float, ...] = (9.0, 21.0)
     notices: int = 10  # takedown notices the demo officer sends after the first round
 

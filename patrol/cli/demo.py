@@ -8,7 +8,7 @@ __all__ = ["demo_command"]
 
 
 @click.command(name="demo")
-@click.option("--listings", default=400, show_default=True, help="Listings per fixture site.")
+@click.option("--listings", default=200, show_default=True, help="Listings per fixture site.")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the fixture world.")
 @click.option(
     "--site",
