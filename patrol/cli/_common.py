@@ -68,6 +68,34 @@ def actor_option(function: F) -> F:
     )(function)
 
 
+def patrol_run_options(function: F) -> F:
+    """``--log-level``, ``-s NAME=VALUE`` and ``--json``, as ``patrol crawl`` and ``patrol worker``
+    take them."""
+    for option in reversed(
+        (
+            click.option(
+                "--log-level",
+                type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+                default="WARNING",
+                show_default=True,
+            ),
+            click.option(
+                "-s",
+                "--set",
+                "overrides",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="A Scrapy setting for this run (repeatable), as `scrapy crawl -s`.",
+            ),
+            click.option(
+                "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
+            ),
+        )
+    ):
+        function = option(function)
+    return function
+
+
 def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]:
     """The filters of ``patrol leads list`` (also taken by ``patrol export leads``).
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from patrol.cli._common import patrol_run_options
+
 __all__ = ["crawl_command"]
 
 
@@ -19,21 +21,7 @@ __all__ = ["crawl_command"]
     help="Make the patrol resumable: a patrol killed and started again with the same "
     "folder continues where it stopped.",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    default="WARNING",
-    show_default=True,
-)
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A Scrapy setting for this patrol (repeatable), as `scrapy crawl -s`.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@patrol_run_options
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -57,27 +45,16 @@ def crawl_command(
     """
     from patrol.crawl.profile import load_profile
     from patrol.crawl.runner import run_patrol
-    from patrol.errors import PatrolError
+    from patrol.distributed.launch import distributed_patrol, parse_overrides, summary_dict
 
     load_profile(site, base_url=base_url)  # a bad site, profile or URL: one line, exit 2
-    settings: dict[str, str] = {"LOG_LEVEL": log_level.upper()}
-    for pair in overrides:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise PatrolError(f"--set expects NAME=VALUE, got {pair!r}")
-        settings[name.strip()] = value
-    from patrol.distributed.launch import distributed_patrol
-
+    settings = parse_overrides(overrides)
+    settings["LOG_LEVEL"] = log_level.upper()
     summary = distributed_patrol(site, workers, base_url, job_dir, settings) or run_patrol(
         site, base_url=base_url, job_dir=job_dir, settings=settings
     )
     if as_json:
-        data = {k: v for k, v in summary.__dict__.items() if k != "stats"}
-        data["stats"] = {
-            key: value if isinstance(value, int | float | str | bool) else str(value)
-            for key, value in summary.stats.items()
-        }
-        click.echo(json.dumps(data, ensure_ascii=False))
+        click.echo(json.dumps(summary_dict(summary), ensure_ascii=False))
     else:
         click.echo(summary.line())
     if summary.status != "finished":

@@ -12,6 +12,8 @@ import json
 
 import click
 
+from patrol.cli._common import patrol_run_options
+
 __all__ = ["worker_command"]
 
 
@@ -19,21 +21,7 @@ __all__ = ["worker_command"]
 @click.argument("site")
 @click.option("--patrol", "patrol_id", help="Join this patrol id (default: the site's current).")
 @click.option("--base-url", help="Patrol the site at this address instead of the profile's.")
-@click.option(
-    "--log-level",
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    default="WARNING",
-    show_default=True,
-)
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A Scrapy setting for this worker (repeatable), as `scrapy crawl -s`.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@patrol_run_options
 def worker_command(
     site: str,
     patrol_id: str | None,
