@@ -25,6 +25,7 @@ from patrol.cli import (
     rules,
     runs,
     schedule,
+    web,
     worker,
 )
 
@@ -51,6 +52,8 @@ cli.add_command(report.group)
 cli.add_command(schedule.group)
 cli.add_command(runs.runs_command)
 cli.add_command(worker.worker_command)
+cli.add_command(web.web_command)
+cli.add_command(web.users_group)
 rules.group.add_command(replay.replay_command)
 
 

@@ -1,0 +1,239 @@
+"""What every console page is built on: :class:`Console`, :class:`Visit` and :func:`view`.
+
+A view is a plain synchronous function ``(visit) -> Response``, run in Starlette's thread
+pool because SQLAlchemy sessions block. :func:`view` does, once, for every page, what must
+never be forgotten on one of them: find the sign-in session (else off to ``/login``),
+check the role (else 403), check the CSRF token of every POST (else 403), and open the
+database session the view works in — a read-only transaction for GET, a write transaction
+committed when the view returns without error for POST.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote
+
+from jinja2 import Environment
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from patrol.db import Database
+from patrol.db.accounts import User, WebSession
+from patrol.web.accounts import has_role
+from patrol.web.config import WebConfig
+from patrol.web.security import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    find_session,
+    needs_touch,
+    tokens_match,
+    touch_session,
+)
+
+__all__ = ["FLASH_COOKIE", "Console", "Visit", "error_page", "safe_next", "view"]
+
+logger = logging.getLogger(__name__)
+FLASH_COOKIE = "patrol_flash"
+
+
+@dataclass
+class Console:
+    """The application's long-lived parts (``app.state.console``)."""
+
+    config: WebConfig
+    database: Database
+    templates: Environment
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        template = self.templates.get_template(name)
+        context.setdefault("user", None)
+        context.setdefault("csrf_token", "")
+        context.setdefault("flash", _read_flash(request))
+        context.setdefault("nav", "")
+        response = HTMLResponse(template.render(request=request, **context), status_code=status)
+        if context["flash"]:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
+
+
+@dataclass
+class Visit:
+    """One signed-in request, as a view sees it."""
+
+    request: Request
+    console: Console
+    user: User
+    web_session: WebSession
+    db: Session
+    form: FormData | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def csrf_token(self) -> str:
+        return self.web_session.csrf_token
+
+    def can(self, role: str) -> bool:
+        return has_role(self.user.role, role)
+
+    def field(self, name: str, default: str = "") -> str:
+        """A form field as text (the last one if repeated)."""
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def fields(self, name: str) -> list[str]:
+        if self.form is None:
+            return []
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+
+    def render(self, name: str, status: int = 200, **context: Any) -> Response:
+        return self.console.render(
+            self.request,
+            name,
+            status=status,
+            user=self.user,
+            csrf_token=self.csrf_token,
+            **context,
+        )
+
+    def redirect(self, url: str, message: str | None = None, *, error: bool = False) -> Response:
+        """303 to ``url`` (a path of this site), with a one-line message for the next page."""
+        response = RedirectResponse(safe_next(url), status_code=303)
+        if message:
+            flash = ("!" if error else "") + message
+            response.set_cookie(FLASH_COOKIE, quote(flash[:300]), path="/", httponly=True)
+        return response
+
+    def forbidden(self, why: str) -> Response:
+        return error_page(
+            self.console, self.request, 403, why, user=self.user, csrf_token=self.csrf_token
+        )
+
+
+def error_page(
+    console: Console, request: Request, status: int, message: str, **context: Any
+) -> Response:
+    return console.render(request, "error.html", status=status, message=message, **context)
+
+
+def safe_next(url: str | None) -> str:
+    """Only a path on this site: never ``//elsewhere`` or ``https://elsewhere``."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
+
+
+def _read_flash(request: Request) -> dict[str, Any] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    text = unquote(raw)[:300]
+    error = text.startswith("!")
+    return {"text": text[1:] if error else text, "error": error}
+
+
+ViewFunction = Callable[[Visit], Response]
+
+
+def view(
+    role: str = "officer",
+) -> Callable[[ViewFunction], Callable[[Request], Awaitable[Response]]]:
+    """Make ``function`` a console endpoint for users with at least ``role``."""
+
+    def decorate(function: ViewFunction) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(function)
+        async def endpoint(request: Request) -> Response:
+            form = await request.form() if request.method == "POST" else None
+            try:
+                return await run_in_threadpool(_serve, function, role, request, form)
+            finally:
+                if form is not None:
+                    await form.close()
+
+        return endpoint
+
+    return decorate
+
+
+def _serve(function: ViewFunction, role: str, request: Request, form: FormData | None) -> Response:
+    console: Console = request.app.state.console
+    database = console.database
+    if request.method == "POST":
+        with database.sessions.begin() as db:  # committed when the view returns
+            response, web_session = _dispatch(function, role, request, form, console, db)
+            if web_session is not None and needs_touch(web_session):
+                touch_session(db, web_session)
+        return response
+    with database.read_sessions() as db:
+        response, web_session = _dispatch(function, role, request, None, console, db)
+    if web_session is not None and needs_touch(web_session):
+        with database.sessions.begin() as db:
+            touch_session(db, web_session)
+    return response
+
+
+def _dispatch(
+    function: ViewFunction,
+    role: str,
+    request: Request,
+    form: FormData | None,
+    console: Console,
+    db: Session,
+) -> tuple[Response, WebSession | None]:
+    web_session = find_session(db, request.cookies.get(SESSION_COOKIE), console.config)
+    if web_session is None:
+        return _to_login(request), None
+    user = web_session.user
+    if not has_role(user.role, role):
+        logger.warning(
+            "%s (%s) refused %s %s", user.name, user.role, request.method, request.url.path
+        )
+        page = error_page(
+            console,
+            request,
+            403,
+            f"This needs the {role} role.",
+            user=user,
+            csrf_token=web_session.csrf_token,
+        )
+        return page, None
+    if form is not None and not tokens_match(web_session.csrf_token, _form_text(form, CSRF_FIELD)):
+        logger.warning(
+            "CSRF token missing or wrong: %s %s by %s", request.method, request.url.path, user.name
+        )
+        message = (
+            "This form has expired or did not come from the console. "
+            "Go back, reload the page and try again."
+        )
+        page = error_page(
+            console, request, 403, message, user=user, csrf_token=web_session.csrf_token
+        )
+        return page, None
+    visit = Visit(
+        request=request,
+        console=console,
+        user=user,
+        web_session=web_session,
+        db=db,
+        form=form,
+        params=dict(request.path_params),
+    )
+    return function(visit), web_session
+
+
+def _form_text(form: FormData | None, name: str) -> str | None:
+    value = form.get(name) if form is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _to_login(request: Request) -> Response:
+    if request.method != "GET":
+        return RedirectResponse("/login", status_code=303)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)

@@ -1,0 +1,175 @@
+"""Sign-in sessions, CSRF tokens and the brake on password guessing.
+
+Why server-side sessions rather than a signed cookie: a session must end when it expires,
+when its user signs out, and at once when an admin disables the account or changes its
+role — a signed cookie cannot be taken back. The browser holds a random token (HttpOnly,
+SameSite=Lax); the database holds its sha256.
+
+CSRF: every session has its own random token, put in every form the console renders and
+checked on every POST (synchroniser token pattern). The sign-in form, which has no session
+yet, uses a double-submit token: the same random value in a cookie and in the form.
+
+Guessing: each wrong password is recorded with its login name and client address; past
+``login_attempts`` failures for a name (or four times as many from one address) within
+``login_window``, sign-in is refused with 429 until the window has moved on, whether the
+next password is right or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from patrol.db.accounts import LoginFailure, User, WebSession
+from patrol.db.models import utcnow
+from patrol.web.config import WebConfig
+
+__all__ = [
+    "CSRF_FIELD",
+    "LOGIN_CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "Throttle",
+    "end_session",
+    "find_session",
+    "login_throttle",
+    "needs_touch",
+    "new_token",
+    "record_failure",
+    "start_session",
+    "tokens_match",
+    "touch_session",
+]
+
+SESSION_COOKIE = "patrol_session"
+LOGIN_CSRF_COOKIE = "patrol_login_csrf"
+CSRF_FIELD = "csrf_token"
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a missing token never matches."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, web: WebConfig, client: str | None) -> str:
+    """A new sign-in session for ``user``; returns the token for the cookie."""
+    token = new_token()
+    now = utcnow()
+    session.add(
+        WebSession(
+            token_sha256=_digest(token),
+            user_id=user.id,
+            csrf_token=new_token(),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + web.session_lifetime,
+            client=(client or "")[:100] or None,
+        )
+    )
+    # sessions that ran out are of no use to anyone: sweep them while we are writing
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    return token
+
+
+def find_session(
+    session: Session, token: str | None, web: WebConfig, now: datetime | None = None
+) -> WebSession | None:
+    """The live session of this cookie token (with its active user), else None."""
+    if not token:
+        return None
+    now = now or utcnow()
+    found = session.execute(
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.token_sha256 == _digest(token))
+    ).one_or_none()
+    if found is None:
+        return None
+    web_session, user = found
+    if not user.active or web_session.expires_at <= now:
+        return None
+    if web_session.last_seen_at + web.session_idle <= now:
+        return None
+    return web_session
+
+
+def needs_touch(web_session: WebSession, now: datetime | None = None) -> bool:
+    """Whether the idle expiry is due to move on: at most once a minute, so that nearly
+    every page is a read-only transaction."""
+    return (now or utcnow()) - web_session.last_seen_at >= _TOUCH_EVERY
+
+
+def touch_session(session: Session, web_session: WebSession, now: datetime | None = None) -> None:
+    """Move the session's idle expiry on."""
+    now = now or utcnow()
+    session.execute(
+        update(WebSession).where(WebSession.id == web_session.id).values(last_seen_at=now)
+    )
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_sha256 == _digest(token)))
+
+
+@dataclass(frozen=True)
+class Throttle:
+    blocked: bool
+    retry_after: int  # seconds until a sign-in may be tried again
+
+
+def login_throttle(
+    session: Session, name: str, client: str | None, web: WebConfig, now: datetime | None = None
+) -> Throttle:
+    """Whether sign-in for this name (or from this address) is paused, and for how long."""
+    now = now or utcnow()
+    since = now - web.login_window
+    name = name.strip().lower()
+    by_name = _failures(session, LoginFailure.name == name, since)
+    by_client = _failures(session, LoginFailure.client == client, since) if client else (0, None)
+    oldest: datetime | None = None
+    if by_name[0] >= web.login_attempts:
+        oldest = by_name[1]
+    elif by_client[0] >= web.login_attempts * 4:
+        oldest = by_client[1]
+    if oldest is None:
+        return Throttle(False, 0)
+    wait = (oldest + web.login_window - now).total_seconds()
+    return Throttle(True, max(1, int(wait) + 1))
+
+
+def _failures(session: Session, condition: object, since: datetime) -> tuple[int, datetime | None]:
+    count, oldest = session.execute(
+        select(func.count(), func.min(LoginFailure.at)).where(
+            condition,  # type: ignore[arg-type]
+            LoginFailure.at >= since,
+        )
+    ).one()
+    return int(count), oldest
+
+
+def record_failure(session: Session, name: str, client: str | None, web: WebConfig) -> None:
+    now = utcnow()
+    session.add(LoginFailure(name=name.strip().lower()[:100], client=client, at=now))
+    # keep the table small: failures older than the window decide nothing
+    session.execute(
+        delete(LoginFailure).where(
+            or_(LoginFailure.at < now - web.login_window * 4, LoginFailure.at > now + _TOUCH_EVERY)
+        )
+    )

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from patrol.web.config import WebConfig
+from tests.db.fixtures import db, db_url, pg_session_url, sqlite_template  # noqa: F401
+from tests.web.server import ConsoleServer, add_accounts, console_server
+
+
+@pytest.fixture
+def accounts(db_url: str) -> dict[str, str]:  # noqa: F811
+    return add_accounts(db_url)
+
+
+@pytest.fixture
+def console(db_url: str, accounts: dict[str, str]) -> Iterator[ConsoleServer]:  # noqa: F811
+    with console_server(WebConfig.from_env(database_url=db_url)) as server:
+        yield server
