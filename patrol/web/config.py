@@ -9,8 +9,9 @@ setting, rather than deep inside a request.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from patrol import config
@@ -22,6 +23,8 @@ __all__ = ["WebConfig"]
 @dataclass(frozen=True)
 class WebConfig:
     database_url: str
+    #: where patrols stored their evidence (bodies and screenshots, by content hash)
+    evidence_dir: Path = field(default_factory=config.evidence_dir)
     #: a session ends this long after sign-in, whatever happens
     session_lifetime: timedelta = timedelta(hours=12)
     #: ... and after this long without a request

@@ -6,6 +6,7 @@ import pytest
 
 from patrol.web.config import WebConfig
 from tests.db.fixtures import db, db_url, pg_session_url, sqlite_template  # noqa: F401
+from tests.web.patrolled import patrolled_console, patrolled_world  # noqa: F401
 from tests.web.server import ConsoleServer, add_accounts, console_server
 
 
@@ -18,3 +19,4 @@ def accounts(db_url: str) -> dict[str, str]:  # noqa: F811
 def console(db_url: str, accounts: dict[str, str]) -> Iterator[ConsoleServer]:  # noqa: F811
     with console_server(WebConfig.from_env(database_url=db_url)) as server:
         yield server
+
