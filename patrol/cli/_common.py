@@ -12,11 +12,12 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from patrol.dates import parse_date, parse_due
 from patrol.errors import PatrolError
 
 if TYPE_CHECKING:
@@ -140,34 +141,6 @@ def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]
         return cast(F, decorated)
 
     return decorate
-
-
-def parse_date(text: str, what: str = "date") -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise PatrolError(f"bad {what} {text!r}: expected YYYY-MM-DD") from None
-
-
-def parse_due(text: str, now: datetime | None = None) -> datetime:
-    """A deadline: ``YYYY-MM-DD`` (end of that day, UTC) or an ISO date and time.
-
-    A deadline in the past is refused: it is almost always a typo.
-    """
-    try:
-        if len(text) == 10:
-            due = datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=UTC)
-        else:
-            due = datetime.fromisoformat(text)
-            if due.tzinfo is None:
-                due = due.replace(tzinfo=UTC)
-    except ValueError:
-        raise PatrolError(
-            f"bad due date {text!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
-        ) from None
-    if due < (now or datetime.now(UTC)):
-        raise PatrolError(f"due date {text} is in the past")
-    return due
 
 
 def parse_duration(text: str, what: str = "duration") -> timedelta:

@@ -1,56 +1,18 @@
 """`patrol runs`: past patrol runs, with a warning on runs that look wrong.
 
-A run is marked when it was blocked or failed, or when it found far fewer listings than
-the previous run of the same site and kind (less than half): the usual signs that a site
-changed its layout, started blocking, or the patrol broke.
+Which runs are marked, and why, is decided in :mod:`patrol.runhealth` (the console's
+patrol-health page marks the same ones).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import click
 
 from patrol.cli._common import format_when, parse_date, session_scope
 
-if TYPE_CHECKING:
-    from patrol.db.models import PatrolRun
-
-__all__ = ["run_warnings", "runs_command"]
-
-#: a run with fewer than this share of the previous run's listings is marked
-DROP_RATIO = 0.5
-
-
-def _kind(run: PatrolRun) -> str:
-    return "recheck" if run.spider in ("listing_urls", "schedule:recheck") else "patrol"
-
-
-def run_warnings(runs: list[PatrolRun]) -> dict[int, str]:
-    """Run id → why it is marked; ``runs`` in any order, compared per site and kind."""
-    warnings: dict[int, str] = {}
-    previous: dict[tuple[str, str], PatrolRun] = {}
-    for run in sorted(runs, key=lambda r: (r.started_at, r.id)):
-        key = (run.site, _kind(run))
-        if run.status in ("blocked", "failed"):
-            warnings[run.id] = run.status
-        elif run.status != "running":
-            before = previous.get(key)
-            if (
-                before is not None
-                and before.listings
-                and run.listings < before.listings * DROP_RATIO
-            ):
-                warnings[run.id] = f"{run.listings} listings, previous run {before.listings}"
-        if run.status not in ("running", "failed"):
-            previous[key] = run
-    return warnings
-
-
-def _stat(run: PatrolRun, key: str) -> int:
-    value = (run.stats or {}).get(f"patrol/{key}", 0)
-    return int(value) if isinstance(value, int | float) else 0
+__all__ = ["runs_command"]
 
 
 @click.command(name="runs")
@@ -65,6 +27,7 @@ def runs_command(site: str | None, since: str | None, limit: int) -> None:
     from sqlalchemy import select
 
     from patrol.db.models import PatrolRun
+    from patrol.runhealth import run_kind, run_seconds, run_stat, run_warnings
 
     start = None
     if since:
@@ -84,26 +47,25 @@ def runs_command(site: str | None, since: str | None, limit: int) -> None:
     for header in columns:
         table.add_column(header, justify="right" if header in columns[6:14] else "left")
     for run in shown:
-        duration = (
-            f"{(run.finished_at - run.started_at).total_seconds():.0f}s" if run.finished_at else "…"
-        )
+        seconds = run_seconds(run)
+        duration = f"{seconds:.0f}s" if seconds is not None else "…"
         warning = warnings.get(run.id)
         style = "red" if warning else ""
         table.add_row(
             str(run.id),
             escape(run.site),
-            _kind(run),
+            run_kind(run),
             format_when(run.started_at),
             duration,
             run.status,
             str(run.pages),
             str(run.listings),
-            str(_stat(run, "listings_new")),
-            str(_stat(run, "listings_changed")),
-            str(_stat(run, "listings_gone")),
-            str(_stat(run, "flagged")),
+            str(run_stat(run, "listings_new")),
+            str(run_stat(run, "listings_changed")),
+            str(run_stat(run, "listings_gone")),
+            str(run_stat(run, "flagged")),
             str(run.errors),
-            str(_stat(run, "blocked_pages")),
+            str(run_stat(run, "blocked_pages")),
             f"⚠ {escape(warning)}" if warning else "",
             style=style,
         )
