@@ -22,7 +22,15 @@ from patrol.web.accounts import add_user
 from patrol.web.app import create_app
 from patrol.web.config import WebConfig
 
-__all__ = ["PASSWORD", "ConsoleServer", "add_accounts", "console_server", "csrf_of", "sign_in"]
+__all__ = [
+    "PASSWORD",
+    "ConsoleServer",
+    "add_accounts",
+    "console_server",
+    "csrf_of",
+    "free_port",
+    "sign_in",
+]
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -37,7 +45,7 @@ class ConsoleServer:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -45,7 +53,7 @@ def _free_port() -> int:
 
 @contextmanager
 def console_server(web: WebConfig) -> Iterator[ConsoleServer]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(web), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
