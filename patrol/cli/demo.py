@@ -55,3 +55,9 @@ def demo_command(listings: int, seed: int, sites: tuple[str, ...]) -> None:
     )
     for path in result.reports:
         console.print(f"weekly report: {path}")
+    console.print(
+        "web console: .venv/bin/patrol users add YOU --role supervisor"
+        " && .venv/bin/patrol web  (then http://127.0.0.1:8000/)",
+        markup=False,
+        highlight=False,
+    )
