@@ -243,6 +243,10 @@ class Lead(Base):
             postgresql_where=text(OPEN_LEAD_SQL),
         ),
         Index("ix_leads_status_deadline", "status", "deadline"),
+        # the console queue's sort orders (patrol.web.queue.SORTS)
+        Index("ix_leads_urgency", text("(deadline IS NULL)"), "deadline", text("score DESC"), "id"),
+        Index("ix_leads_score_id", "score", "id"),
+        Index("ix_leads_updated_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
