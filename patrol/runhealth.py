@@ -9,15 +9,25 @@ the patrol broke.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patrol.db.models import PatrolRun
 
-__all__ = ["DROP_RATIO", "run_kind", "run_seconds", "run_stat", "run_warnings", "runs_since"]
+__all__ = [
+    "DROP_RATIO",
+    "DayFigures",
+    "daily_figures",
+    "run_kind",
+    "run_seconds",
+    "run_stat",
+    "run_warnings",
+    "runs_since",
+]
 
 #: a run with fewer than this share of the previous run's listings is marked
 DROP_RATIO = 0.5
@@ -85,3 +95,39 @@ def runs_since(session: Session, start: datetime, site: str | None = None) -> li
         if before is not None:
             earlier.append(before)
     return earlier + window
+
+
+@dataclass
+class DayFigures:
+    """What the runs of one site started on one day (UTC) add up to."""
+
+    runs: int = 0
+    listings: int = 0
+    flagged: int = 0
+    leads_new: int = 0
+    errors: int = 0
+    blocks: int = 0
+    seconds: float = 0.0
+    warnings: int = 0
+
+
+def daily_figures(
+    runs: Iterable[PatrolRun], days: Sequence[date], warnings: Mapping[int, str]
+) -> dict[str, list[DayFigures]]:
+    """Site → one :class:`DayFigures` per day of ``days`` (runs on other days are left out)."""
+    index = {day: number for number, day in enumerate(days)}
+    figures: dict[str, list[DayFigures]] = {}
+    for run in runs:
+        number = index.get(run.started_at.astimezone(UTC).date())
+        if number is None:
+            continue
+        day = figures.setdefault(run.site, [DayFigures() for _ in days])[number]
+        day.runs += 1
+        day.listings += run.listings
+        day.flagged += run_stat(run, "flagged")
+        day.leads_new += run_stat(run, "leads_new")
+        day.errors += run.errors
+        day.blocks += run_stat(run, "blocked_pages")
+        day.seconds += run_seconds(run) or 0.0
+        day.warnings += run.id in warnings
+    return dict(sorted(figures.items()))

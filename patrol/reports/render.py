@@ -21,7 +21,7 @@ from patrol.reports.periods import Period
 from patrol.reports.summary import monthly_summary
 from patrol.reports.tables import case_progress, case_table, shop_table, shops_handled
 
-__all__ = ["FORMATS", "Report", "build_report", "write_report"]
+__all__ = ["FORMATS", "Report", "build_report", "cell_text", "write_report"]
 
 FORMATS = ("xlsx", "csv", "html")
 
@@ -62,7 +62,8 @@ def build_report(session: Session, period: Period, lang: str, now: datetime) -> 
     )
 
 
-def _show(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A table cell as text for a page: ISO dates, nothing for ``None``."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
@@ -85,7 +86,7 @@ def render_html(report: Report) -> str:
         summary=report.summary,
         summary_title=text("summary_title", report.lang),
         tables=report.tables,
-        show=_show,
+        show=cell_text,
         zip=zip,
     )
 

@@ -167,7 +167,9 @@ def _serve(function: ViewFunction, role: str, request: Request, form: FormData |
     if request.method == "POST":
         with database.sessions.begin() as db:  # committed when the view returns
             response, web_session = _dispatch(function, role, request, form, console, db)
-            if web_session is not None and needs_touch(web_session):
+            # a view that rolled back (an error) has ended the transaction: the session
+            # is touched by the next request instead
+            if web_session is not None and db.in_transaction() and needs_touch(web_session):
                 touch_session(db, web_session)
         return response
     with database.read_sessions() as db:
