@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from parsel import Selector
 from sqlalchemy import func, select
@@ -16,7 +14,8 @@ from patrol.db import Database, open_database
 from patrol.db.models import Case, Lead, LeadEvent, ListingRow, Shop, utcnow
 from patrol.leads.cases import case_for_shop, mark_key_case
 from tests.cli.seed import seed_world
-from tests.web.server import ConsoleServer, csrf_of, sign_in
+from tests.web.pages import post_form, signed_in
+from tests.web.server import ConsoleServer, csrf_of
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 
@@ -27,13 +26,6 @@ def world(console: ConsoleServer) -> Iterator[Database]:
     seed_world(database)
     yield database
     database.dispose()
-
-
-@contextmanager
-def _client(console: ConsoleServer, name: str) -> Iterator[httpx.Client]:
-    with console.client() as client:
-        assert sign_in(client, name).status_code == 303
-        yield client
 
 
 def _make_cases(database: Database) -> dict[str, int]:
@@ -70,7 +62,7 @@ def _rows(html: str) -> list[Selector]:
 
 def test_case_list_order_and_counts_equal_sql(console: ConsoleServer, world: Database) -> None:
     ids = _make_cases(world)
-    with _client(console, "li") as client:
+    with signed_in(console, "li") as client:
         page = client.get("/cases")
         everything = client.get("/cases?all=1")
         key_only = client.get("/cases?key=1")
@@ -115,7 +107,7 @@ def test_case_list_order_and_counts_equal_sql(console: ConsoleServer, world: Dat
 
 def test_hostile_shop_names_and_titles_are_escaped(console: ConsoleServer, world: Database) -> None:
     ids = _make_cases(world)
-    with _client(console, "wang") as client:
+    with signed_in(console, "wang") as client:
         pages = [client.get("/cases"), client.get(f"/cases/{ids['plain']}")]
         pages.append(client.get(f"/cases/{ids['evil']}"))
     for page in pages:
@@ -128,7 +120,7 @@ def test_hostile_shop_names_and_titles_are_escaped(console: ConsoleServer, world
 
 def test_case_page_shows_leads_and_history(console: ConsoleServer, world: Database) -> None:
     ids = _make_cases(world)
-    with _client(console, "li") as client:
+    with signed_in(console, "li") as client:
         page = client.get(f"/cases/{ids['s1']}")
         missing = client.get("/cases/999999")
     assert missing.status_code == 404
@@ -147,22 +139,15 @@ def test_case_page_shows_leads_and_history(console: ConsoleServer, world: Databa
     assert not html.css("#key-case-form")  # an officer sees no supervisor forms
 
 
-def _form_post(
-    client: httpx.Client, page: str, action: str, data: dict[str, str]
-) -> httpx.Response:
-    token = csrf_of(client.get(page).text)
-    return client.post(action, data={**data, "csrf_token": token})
-
-
 def test_supervisor_marks_a_key_case(console: ConsoleServer, world: Database) -> None:
     ids = _make_cases(world)
     case_id = ids["s1"]
     due = (utcnow() + timedelta(days=10)).date().isoformat()
-    with _client(console, "wang") as client:
+    with signed_in(console, "wang") as client:
         page = Selector(text=client.get(f"/cases/{case_id}").text)
         officers = page.css("#key-case-form select[name=officer] option::attr(value)").getall()
         assert {"li", "zhao", "wang", "admin"} <= set(officers)
-        done = _form_post(
+        done = post_form(
             client, f"/cases/{case_id}", f"/cases/{case_id}/key",
             {"officer": "zhao", "due": due, "reason": "many listings"},
         )  # fmt: skip
@@ -170,7 +155,7 @@ def test_supervisor_marks_a_key_case(console: ConsoleServer, world: Database) ->
         after = client.get(f"/cases/{case_id}")
         assert "is a key case: Officer Zhao" in after.text
         assert Selector(text=after.text).css("#case-officer::text").get() == "Officer Zhao"
-        past = _form_post(
+        past = post_form(
             client,
             f"/cases/{case_id}",
             f"/cases/{case_id}/key",
@@ -201,12 +186,12 @@ def test_case_moves_are_refused_to_officers_and_without_csrf(
         (f"/cases/{case_id}/leads", {"lead": "1"}),
         ("/cases", {"title": "by hand"}),
     ]
-    with _client(console, "li") as officer:
+    with signed_in(console, "li") as officer:
         token = csrf_of(officer.get(f"/cases/{case_id}").text)
         for action, data in moves:
             refused = officer.post(action, data={**data, "csrf_token": token})
             assert refused.status_code == 403 and "supervisor role" in refused.text
-    with _client(console, "wang") as supervisor:
+    with signed_in(console, "wang") as supervisor:
         for action, data in moves:
             assert supervisor.post(action, data=data).status_code == 403
     with world.sessions() as session:
@@ -231,21 +216,21 @@ def test_supervisor_opens_a_shop_case_and_adds_a_lead(
             select(Lead.id).join(ListingRow, ListingRow.id == Lead.listing_pk)
             .where(ListingRow.shop_pk != s2.id).order_by(Lead.id)
         ).first()  # fmt: skip
-    with _client(console, "wang") as client:
+    with signed_in(console, "wang") as client:
         listing = Selector(text=client.get("/cases").text)
         assert str(s2.id) in listing.css("form select[name=shop] option::attr(value)").getall()
-        opened = _form_post(client, "/cases", "/cases", {"shop": str(s2.id)})
+        opened = post_form(client, "/cases", "/cases", {"shop": str(s2.id)})
         assert opened.status_code == 303
         case_id = int(opened.headers["location"].rsplit("/", 1)[1])
-        added = _form_post(
+        added = post_form(
             client, f"/cases/{case_id}", f"/cases/{case_id}/leads", {"lead": f"#{other}, 999999"}
         )
         assert "no lead #999999" in client.get(added.headers["location"]).text
-        added = _form_post(
+        added = post_form(
             client, f"/cases/{case_id}", f"/cases/{case_id}/leads", {"lead": str(other)}
         )
         assert "1 lead(s) added" in client.get(added.headers["location"]).text
-        bad = _form_post(client, f"/cases/{case_id}", f"/cases/{case_id}/leads", {"lead": "x1"})
+        bad = post_form(client, f"/cases/{case_id}", f"/cases/{case_id}/leads", {"lead": "x1"})
         assert "Not a lead number" in client.get(bad.headers["location"]).text
     with world.sessions() as session:
         in_case = set(session.scalars(select(Lead.id).where(Lead.case_id == case_id)))
