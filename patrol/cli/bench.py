@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from patrol.bench import crawl, db, distributed, screen, serve, soak
+from patrol.bench import crawl, db, distributed, screen, serve, soak, web
 
 
 @click.group(name="bench")
@@ -21,3 +21,4 @@ group.add_command(db.bench_db)
 group.add_command(crawl.bench_crawl)
 group.add_command(distributed.bench_distributed)
 group.add_command(soak.bench_soak)
+group.add_command(web.bench_web)
