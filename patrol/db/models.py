@@ -243,10 +243,19 @@ class Lead(Base):
             postgresql_where=text(OPEN_LEAD_SQL),
         ),
         Index("ix_leads_status_deadline", "status", "deadline"),
-        # the console queue's sort orders (patrol.web.queue.SORTS)
-        Index("ix_leads_urgency", text("(deadline IS NULL)"), "deadline", text("score DESC"), "id"),
-        Index("ix_leads_score_id", "score", "id"),
-        Index("ix_leads_updated_id", "updated_at", "id"),
+        # the console queue's sort orders (patrol.web.queue.SORTS): status, order, listing
+        Index(
+            "ix_leads_queue_urgency",
+            "status",
+            text("(deadline IS NULL)"),
+            "deadline",
+            text("score DESC"),
+            "id",
+            "listing_pk",
+        ),
+        Index("ix_leads_queue_score", "status", "score", "id", "listing_pk"),
+        Index("ix_leads_queue_newest", "status", "id", "listing_pk"),
+        Index("ix_leads_queue_updated", "status", "updated_at", "id", "listing_pk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
