@@ -6,8 +6,6 @@ so the refusals tested here do not depend on which buttons the page chose to sho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -17,19 +15,13 @@ from sqlalchemy import select
 from patrol.db import Database
 from patrol.db.models import LeadEvent
 from tests.web.leadworld import LeadWorld, build_world, page, status_of
-from tests.web.server import ConsoleServer, csrf_of, sign_in
+from tests.web.pages import signed_in
+from tests.web.server import ConsoleServer, csrf_of
 
 
 @pytest.fixture
 def world(db: Database, console: ConsoleServer) -> LeadWorld:
     return build_world(db)
-
-
-@contextmanager
-def signed_in(console: ConsoleServer, name: str) -> Iterator[httpx.Client]:
-    with console.client() as client:
-        assert sign_in(client, name).status_code == 303
-        yield client
 
 
 def post(client: httpx.Client, lead_id: int, action: str, **data: Any) -> httpx.Response:
