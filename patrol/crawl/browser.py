@@ -6,7 +6,9 @@ runs headless with background services off; images, fonts and media are aborted 
 are fetched (they are evidence of nothing a patrol reads); pages are closed by
 scrapy-playwright after each response, except listing pages, kept open until the evidence
 pipeline has decided whether it needs a screenshot; one shared context with a bounded
-number of pages keeps memory flat; a browser that dies is relaunched on the next request.
+number of pages keeps memory flat; a browser that dies is relaunched on the next request
+(by scrapy-playwright; :mod:`patrol.crawl.browser_handler` sees that a request whose page
+was being made as the browser died does not wait for that page for ever).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def playwright_settings(max_pages: int, timeout_ms: int) -> dict[str, Any]:
         launch["executable_path"] = executable
     from scrapy.settings.default_settings import RETRY_EXCEPTIONS
 
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    handler = "patrol.crawl.browser_handler.PatrolPlaywrightHandler"
     return {
         # a navigation timeout or a browser that died mid-page is retried like a dropped
         # connection

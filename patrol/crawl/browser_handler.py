@@ -1,0 +1,95 @@
+"""scrapy-playwright's download handler, made safe for a browser that dies mid-patrol.
+
+scrapy-playwright relaunches a browser that disconnected
+(``PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER``), but one request can still wait for ever:
+
+1. a request takes a page slot of the context and asks it for a new page
+   (``BrowserContext.new_page()``, sent with no timeout);
+2. the browser dies before that page is attached: the driver then closes the pages and the
+   context it knows and disposes of them, but it never answers that ``newPage`` call (calls
+   *on* a page or a context are rejected with ``TargetClosedError`` when it closes; a page
+   still being made belongs to neither yet);
+3. Scrapy's ``DOWNLOAD_TIMEOUT`` is enforced by the HTTP download handlers, not by this
+   one, so nothing ever ends the download: the engine never goes idle and the patrol
+   hangs, with every other listing done.
+
+Nothing a request, a middleware or a page callback can do reaches that call, which is why
+this small subclass exists. It remembers the page creations in flight and, when the
+browser disconnects, cancels them and raises ``TargetClosedError`` in their place: the
+error scrapy-playwright already retries by making the page again (in the relaunched
+browser), and after that Scrapy's retry middleware. The page slot such a creation held
+belongs to the dead context, which scrapy-playwright drops with its semaphore, so nothing
+is leaked. Context creation (which may launch the browser and takes the
+``PLAYWRIGHT_MAX_CONTEXTS`` slot) is shielded from that cancellation: abandoning it half
+way would leak the only context slot and hang every later request instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy_playwright.handler import (
+    BrowserContextWrapper,
+    ScrapyPlaywrightDownloadHandler,
+    TargetClosedError,  # Playwright's (its class is not public), as scrapy-playwright retries it
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request
+
+__all__ = ["PatrolPlaywrightHandler"]
+
+logger = logging.getLogger(__name__)
+
+
+class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """``ScrapyPlaywrightDownloadHandler`` whose page creation cannot outlive its browser."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._pages_in_creation: set[asyncio.Future[Page]] = set()
+
+    async def _create_page(self, request: Request, spider: Spider) -> Page:
+        """scrapy-playwright's page creation, given up if the browser disconnects first.
+
+        Given up, it raises ``TargetClosedError``: scrapy-playwright then makes the page
+        again, in the relaunched browser.
+        """
+        creation = asyncio.ensure_future(super()._create_page(request, spider))
+        self._pages_in_creation.add(creation)
+        try:
+            return await creation
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not creation.cancelled() or (current is not None and current.cancelling()):
+                raise  # the download itself was cancelled (the patrol is stopping)
+            self.stats.inc_value("patrol/browser_page_creations_abandoned")
+            logger.info("browser disconnected while a page for %s was being made", request.url)
+            raise TargetClosedError("the browser disconnected as the page was made") from None
+        finally:
+            self._pages_in_creation.discard(creation)
+
+    async def _create_browser_context(
+        self, name: str, context_kwargs: dict | None, spider: Spider | None = None
+    ) -> BrowserContextWrapper:
+        """scrapy-playwright's context creation, run to its end even if its caller gives up.
+
+        It may be launching the browser, and it holds the ``PLAYWRIGHT_MAX_CONTEXTS`` slot
+        that only the new context's "close" event gives back.
+        """
+        context = super()._create_browser_context(name, context_kwargs, spider)
+        return await asyncio.shield(context)
+
+    async def _browser_disconnected_callback(self) -> None:
+        """Give up the page creations in flight, then let scrapy-playwright drop the browser.
+
+        Their context died with the browser; the next page relaunches it.
+        """
+        for creation in self._pages_in_creation:
+            creation.cancel()
+        await super()._browser_disconnected_callback()
