@@ -9,7 +9,8 @@ subprocess (``patrol.bench.crawl_worker``), in one run:
 2. ``kuaigou``: rendered pages/s with the project's browser settings against a naive setup
    (a new context per page, every resource loaded) — ratio target ≥ 2.
 3. ``kuaigou`` again for ``--memory-pages`` rendered pages, sampling the RSS of the crawler
-   process and of its browser processes: the samples must level off, not keep growing.
+   process and of its browser processes every second: the peak of each quarter of the run
+   (at 25/50/75/100 %) must level off, the last quarter adding under 10 % to the third's.
 """
 
 from __future__ import annotations
@@ -81,15 +82,55 @@ def _rss(process: Any) -> int:
         return 0
 
 
-def _levels_off(samples: list[tuple[float, float, float]]) -> tuple[float, bool]:
-    """Growth of total RSS from the second quarter's peak to the last quarter's (percent)."""
-    totals = [crawler + browser for _, crawler, browser in samples]
-    if len(totals) < 8:
+_FLAT_GROWTH_PCT = 10.0  # most a last quarter may add to the third's peak and be "flat"
+
+
+@dataclass(frozen=True)
+class _Quarter:
+    """The peak RSS (MB) of one quarter of a sampled run, ending ``seconds`` into it."""
+
+    seconds: float
+    crawler: float
+    browser: float
+
+    @property
+    def total(self) -> float:
+        return self.crawler + self.browser
+
+
+def _quarters(samples: list[tuple[float, float, float]]) -> list[_Quarter]:
+    """Peaks of each quarter of the run (at 25/50/75/100 %); none for a too short run.
+
+    Peaks, not the sample at each mark: the browser's RSS rises and falls as renderers come
+    and go with their pages, and a leak shows as peaks that keep climbing.
+    """
+    if len(samples) < 8:
+        return []
+    size = len(samples) // 4
+    parts = [samples[i * size : (i + 1) * size] for i in range(3)] + [samples[3 * size :]]
+    return [
+        _Quarter(
+            seconds=part[-1][0],
+            crawler=max(c for _, c, _ in part),
+            browser=max(b for _, _, b in part),
+        )
+        for part in parts
+    ]
+
+
+def _growth(before: float, after: float) -> float:
+    return (after - before) / before * 100 if before else 0.0
+
+
+def _levels_off(quarters: list[_Quarter]) -> tuple[float, bool]:
+    """Growth (%) of the total peak over the last quarter; under 10 % levels off.
+
+    A leak that doubled memory over the run would add about 14 % in its last quarter.
+    """
+    if len(quarters) < 4:
         return 0.0, True
-    quarter = len(totals) // 4
-    early, late = max(totals[quarter : 2 * quarter]), max(totals[-quarter:])
-    growth = (late - early) / early * 100 if early else 0.0
-    return growth, growth < 25.0
+    growth = _growth(quarters[2].total, quarters[3].total)
+    return growth, growth < _FLAT_GROWTH_PCT
 
 
 def _best(runs: list[_Run], rate: str) -> _Run:
@@ -145,14 +186,33 @@ def _memory(seed: int, pages: int, env: dict[str, str]) -> dict[str, Any]:
     listings = max(1, round(pages / max(live_share, 0.01)))
     with serve_marketplaces(sites=("kuaigou",), seed=seed, listings=listings) as fx:
         run = _run_worker("full", "kuaigou", fx.base_url("kuaigou"), env, sample=True)
-    growth, flat = _levels_off(run.samples)
+    quarters = _quarters(run.samples)
+    growth, flat = _levels_off(quarters)
+    third, last = (quarters[2], quarters[3]) if quarters else (None, None)
     step = max(1, len(run.samples) // 20)
     return {
         "memory_rendered_pages": run.result["rendered_pages"],
+        "memory_rendered_pages_per_s": round(run.rendered_per_s, 2),
         "peak_rss_mb": round(max((c + b for _, c, b in run.samples), default=0.0), 1),
         "peak_crawler_rss_mb": round(max((c for _, c, _ in run.samples), default=0.0), 1),
         "peak_browser_rss_mb": round(max((b for _, _, b in run.samples), default=0.0), 1),
+        "rss_by_quarter_mb": [
+            {
+                "at_pct": 25 * (number + 1),
+                "seconds": round(quarter.seconds),
+                "crawler": round(quarter.crawler, 1),
+                "browser": round(quarter.browser, 1),
+                "total": round(quarter.total, 1),
+            }
+            for number, quarter in enumerate(quarters)
+        ],
         "rss_growth_last_quarter_pct": round(growth, 1),
+        "crawler_rss_growth_last_quarter_pct": (
+            round(_growth(third.crawler, last.crawler), 1) if third and last else None
+        ),
+        "browser_rss_growth_last_quarter_pct": (
+            round(_growth(third.browser, last.browser), 1) if third and last else None
+        ),
         "rss_levels_off": flat,
         "rss_samples_mb": [[round(t), round(c), round(b)] for t, c, b in run.samples[::step]],
     }
@@ -224,9 +284,21 @@ def bench_crawl(
         )
     if memory_pages:
         click.echo(
-            f"memory over {report['memory_rendered_pages']} rendered pages: peak"
+            f"memory over {report['memory_rendered_pages']} rendered pages"
+            f" ({report['memory_rendered_pages_per_s']} pages/s): peak"
             f" {report['peak_rss_mb']} MB (crawler {report['peak_crawler_rss_mb']}, browser"
-            f" {report['peak_browser_rss_mb']}); last-quarter growth"
-            f" {report['rss_growth_last_quarter_pct']}% -> levels off: {report['rss_levels_off']}"
+            f" {report['peak_browser_rss_mb']})"
+        )
+        for quarter in report["rss_by_quarter_mb"]:
+            click.echo(
+                f"  peak in the quarter to {quarter['at_pct']}% ({quarter['seconds']} s):"
+                f" crawler {quarter['crawler']} MB, browser {quarter['browser']} MB,"
+                f" total {quarter['total']} MB"
+            )
+        click.echo(
+            f"growth over the last quarter: {report['rss_growth_last_quarter_pct']}% (crawler"
+            f" {report['crawler_rss_growth_last_quarter_pct']}%, browser"
+            f" {report['browser_rss_growth_last_quarter_pct']}%) -> levels off:"
+            f" {report['rss_levels_off']} (under {_FLAT_GROWTH_PCT:g}%)"
         )
         click.echo("samples [s, crawler MB, browser MB]: " + json.dumps(report["rss_samples_mb"]))
