@@ -187,6 +187,7 @@ def test_case_moves_are_refused_to_officers_and_without_csrf(
         ("/cases", {"title": "by hand"}),
     ]
     with signed_in(console, "li") as officer:
+        assert officer.get("/cases/new").status_code == 403
         token = csrf_of(officer.get(f"/cases/{case_id}").text)
         for action, data in moves:
             refused = officer.post(action, data={**data, "csrf_token": token})
@@ -217,9 +218,15 @@ def test_supervisor_opens_a_shop_case_and_adds_a_lead(
             .where(ListingRow.shop_pk != s2.id).order_by(Lead.id)
         ).first()  # fmt: skip
     with signed_in(console, "wang") as client:
-        listing = Selector(text=client.get("/cases").text)
+        assert Selector(text=client.get("/cases").text).css("a#new-case::attr(href)").get() == (
+            "/cases/new"
+        )
+        listing = Selector(text=client.get("/cases/new").text)
         assert str(s2.id) in listing.css("form select[name=shop] option::attr(value)").getall()
-        opened = post_form(client, "/cases", "/cases", {"shop": str(s2.id)})
+        refused = post_form(client, "/cases/new", "/cases", {"shop": "999999"})
+        assert refused.headers["location"] == "/cases/new"
+        assert "There is no such shop." in client.get("/cases/new").text
+        opened = post_form(client, "/cases/new", "/cases", {"shop": str(s2.id)})
         assert opened.status_code == 303
         case_id = int(opened.headers["location"].rsplit("/", 1)[1])
         added = post_form(

@@ -106,6 +106,7 @@ def test_supervisor_assigns_marks_a_key_case_and_downloads_the_report(
         assert lead.deadline is not None and lead.deadline.date().isoformat() == due
         shop_pk = lead.listing.shop.id
     page.goto(f"{base}/cases")
+    page.click("a#new-case")
     page.select_option("form select[name=shop]", str(shop_pk))
     page.click("text=Open the shop's case")
     expect(page).to_have_url(re.compile(rf"{base}/cases/\d+$"))

@@ -92,7 +92,7 @@ def health_page(visit: Visit) -> Response:
         "health.html",
         nav="health",
         count=count,
-        choices=(1, 7, 14, 30, 90),
+        choices=sorted({1, 7, 14, 30, MAX_DAYS, count}),
         days=days,
         figures=figures,
         charts=_charts(days, figures),
