@@ -254,8 +254,20 @@ class Lead(Base):
             "listing_pk",
         ),
         Index("ix_leads_queue_score", "status", "score", "id", "listing_pk"),
-        Index("ix_leads_queue_newest", "status", "id", "listing_pk"),
+        Index("ix_leads_queue_newest", "status", "created_at", "id", "listing_pk"),
         Index("ix_leads_queue_updated", "status", "updated_at", "id", "listing_pk"),
+        # ... and the default queue (open leads, by urgency), which PostgreSQL cannot read
+        # in order off the status-first index when the status is one of five
+        Index(
+            "ix_leads_open_urgency",
+            text("(deadline IS NULL)"),
+            "deadline",
+            text("score DESC"),
+            "id",
+            "listing_pk",
+            sqlite_where=text(OPEN_LEAD_SQL),
+            postgresql_where=text(OPEN_LEAD_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

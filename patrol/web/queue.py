@@ -48,7 +48,7 @@ SORTS: Mapping[str, tuple[Any, ...]] = {
     # deadlines first (the earliest, so the overdue, on top), then the highest score
     "urgency": (Lead.deadline.is_(None), Lead.deadline, Lead.score.desc(), Lead.id),
     "score": (Lead.score.desc(), Lead.id.desc()),
-    "newest": (Lead.id.desc(),),
+    "newest": (Lead.created_at.desc(), Lead.id.desc()),
     "updated": (Lead.updated_at.desc(), Lead.id.desc()),
 }
 

@@ -38,6 +38,7 @@ class Row:
     rules: frozenset[str]
     assignee: str | None
     deadline: datetime | None
+    created_at: datetime
     updated_at: datetime
 
 
@@ -61,6 +62,7 @@ def rows(db: Database) -> list[Row]:
                 rules=frozenset(h["rule_id"] for h in lead.reasons),
                 assignee=lead.assignee,
                 deadline=lead.deadline,
+                created_at=lead.created_at,
                 updated_at=lead.updated_at,
             )
             for lead in leads
@@ -71,7 +73,7 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 _SORT_KEYS: dict[str, Any] = {
     "urgency": lambda r: (r.deadline is None, r.deadline or _FAR, -r.score, r.id),
     "score": lambda r: (-r.score, -r.id),
-    "newest": lambda r: -r.id,
+    "newest": lambda r: (-r.created_at.timestamp(), -r.id),
     "updated": lambda r: (-r.updated_at.timestamp(), -r.id),
 }
 
