@@ -148,3 +148,17 @@ def test_health_of_real_patrols(patrolled_console: ConsoleServer) -> None:
             run.stats.get("patrol/leads_new", 0),
         ]  # fmt: skip
         assert int(cells[10]) == run.errors
+
+
+def test_hostile_site_names_are_text_in_tables_and_charts(console: ConsoleServer) -> None:
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    database = open_database(console.config.database_url)
+    with database.sessions.begin() as session:
+        start = utcnow() - timedelta(hours=2)
+        session.add(PatrolRun(site=hostile[:100], spider="marketplace", started_at=start,
+                              finished_at=start + timedelta(minutes=5), status="failed",
+                              listings=3))  # fmt: skip
+    database.dispose()
+    text = _page(console)
+    assert "<script>alert(1)" not in text and "<img src=x" not in text
+    assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8  # table, runs, warning, charts
