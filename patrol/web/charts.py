@@ -22,7 +22,6 @@ PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f
 
 _WIDTH, _HEIGHT = 640, 220
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 12, 44
-_TICKS = 4
 
 
 @dataclass(frozen=True)
@@ -83,6 +82,12 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
+def _divisions(top: float) -> int:
+    """Grid lines that land on round numbers: 2 → 0.5 steps, 5 → 1, 2.5 → 0.5, 10 → 2."""
+    leading = top / 10 ** math.floor(math.log10(top))
+    return 4 if math.isclose(leading, 2) else 5
+
+
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
 
@@ -130,9 +135,10 @@ def make_chart(
         for index, category in enumerate(categories)
         if index % every == 0
     ]
+    divisions = _divisions(top)
     y_ticks = [
-        Tick(round(bottom - plot_h * step / _TICKS, 1), _number(top * step / _TICKS))
-        for step in range(_TICKS + 1)
+        Tick(round(bottom - plot_h * step / divisions, 1), _number(top * step / divisions))
+        for step in range(divisions + 1)
     ]
     names = ", ".join(one.name for one in series) or "no series"
     span = f"{categories[0]} to {categories[-1]}" if categories else "no days"

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from patrol.db import open_database
 from patrol.db.models import PatrolRun, utcnow
 from patrol.runhealth import run_warnings
+from patrol.web.charts import Series, make_chart
 from tests.web.server import ConsoleServer, sign_in
 
 
@@ -162,3 +163,17 @@ def test_hostile_site_names_are_text_in_tables_and_charts(console: ConsoleServer
     text = _page(console)
     assert "<script>alert(1)" not in text and "<img src=x" not in text
     assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8  # table, runs, warning, charts
+
+
+def test_chart_geometry() -> None:
+    chart = make_chart(
+        "k", "Listings", ["11-30", "12-01"], [Series("a", [40, 10]), Series("b", [0, 20])]
+    )
+    assert [t.text for t in chart.y_ticks] == ["0", "10", "20", "30", "40", "50"]
+    (a1, a2), (b1, b2) = (s.marks for s in chart.series)
+    assert a1.height == pytest.approx(4 * a2.height) and b1.height == 0
+    assert a1.y + a1.height == b1.y + b1.height == chart.plot_bottom  # bars stand on the axis
+    assert a1.x < b1.x < a2.x < b2.x  # grouped by day, series side by side
+    assert a1.label == "a, 11-30: 40" and chart.series[0].colour != chart.series[1].colour
+    with pytest.raises(ValueError, match="has 1 values, not 2"):
+        make_chart("k", "t", ["x", "y"], [Series("a", [1])])
