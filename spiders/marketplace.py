@@ -54,6 +54,8 @@ class MarketplaceSpider(scrapy.Spider):
 
     name = "marketplace"
     allowed_domains: list[str]
+    # listings before further result pages: the queue stays one result page deep
+    listing_priority = 10
 
     profile: SiteProfile
     config: CrawlConfig
@@ -126,7 +128,7 @@ class MarketplaceSpider(scrapy.Spider):
             callback=self.parse_listing,
             errback=self.listing_failed,
             meta=meta,
-            priority=10,
+            priority=self.listing_priority,
             dont_filter=recheck,
         )
 

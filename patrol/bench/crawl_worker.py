@@ -23,7 +23,6 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy_playwright.page import PageMethod
 
 from patrol.items import Listing
@@ -33,7 +32,15 @@ __all__ = ["BareSpider", "NaiveBrowserSpider", "main"]
 
 
 class BareSpider(MarketplaceSpider):
-    """Fetches what the patrol fetches and nothing more: the baseline for ``full``."""
+    """Fetches what the patrol fetches and nothing more: the baseline for ``full``.
+
+    It walks the site as the patrol does — the same link extractor, one request per
+    listing id, listings queued ahead of result pages (the patrol's priorities) — so that
+    both crawls keep the same number of requests in flight and the ratio measures only
+    what the patrol does with each page. (Walking result pages first would keep the
+    queue fuller than the patrol's and measure a different crawl.) It counts the result
+    pages it reads, as the patrol does, so it ends ``finished`` rather than unreachable.
+    """
 
     name = "bench-bare"
 
@@ -42,13 +49,17 @@ class BareSpider(MarketplaceSpider):
             yield Request(self.profile.absolute(url), callback=self.walk)
 
     def walk(self, response: Response) -> Iterator[Request]:
+        self.crawler.stats.inc_value("patrol/index_pages")
         if not isinstance(response, TextResponse):
             return
-        for link in LinkExtractor(unique=True, canonicalize=False).extract_links(response):
+        for link in self.links.extract_links(response):
             if not self._on_site(link.url):
                 continue
-            if self.profile.listing_id(link.url) is not None:
-                yield Request(link.url, callback=self.ignore)
+            listing_id = self.profile.listing_id(link.url)
+            if listing_id is not None:
+                if listing_id not in self.listings_requested:
+                    self.listings_requested.add(listing_id)
+                    yield Request(link.url, callback=self.ignore, priority=self.listing_priority)
             elif any(p.search(link.url) for p in self.profile.follow):
                 yield Request(link.url, callback=self.walk)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -73,23 +73,35 @@ class SeenListing:
     listing: Listing
     marketplace_id: int
     hash: str
-    content_fp: str | None = None
-    image_fp: str | None = None
     pk: int | None = None
     kind: str = "new"  # new | changed | unchanged
     previous_score: float | None = None
     previous_url: str | None = None
     was_gone: bool = False
+    _fingerprints: tuple[str | None, str | None] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, listing: Listing, marketplace_id: int) -> SeenListing:
-        return cls(
-            listing,
-            marketplace_id,
-            content_hash(listing),
-            content_fingerprint(listing),
-            image_fingerprint(listing),
-        )
+        return cls(listing, marketplace_id, content_hash(listing))
+
+    @property
+    def content_fp(self) -> str | None:
+        """:func:`content_fingerprint`, made on first use: only a new or changed listing
+        is written with its fingerprints, and most of a patrol's listings are unchanged."""
+        return self._both_fingerprints()[0]
+
+    @property
+    def image_fp(self) -> str | None:
+        """:func:`image_fingerprint`, made on first use (see :attr:`content_fp`)."""
+        return self._both_fingerprints()[1]
+
+    def _both_fingerprints(self) -> tuple[str | None, str | None]:
+        if self._fingerprints is None:
+            self._fingerprints = (
+                content_fingerprint(self.listing),
+                image_fingerprint(self.listing),
+            )
+        return self._fingerprints
 
 
 def content_hash(listing: Listing) -> str:

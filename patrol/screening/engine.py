@@ -20,8 +20,8 @@ import logging
 from patrol.items import Listing
 from patrol.screening.matchers.brands import BrandMatch, FieldText
 from patrol.screening.normalise import phrase_key
-from patrol.screening.phrasing import brand_phrase_hits, exclusions, phrase_matches, text_hit
-from patrol.screening.prepared import BRAND_FIELDS, PreparedListing, clean_listing
+from patrol.screening.phrasing import brand_phrase_pairs, exclusions, phrase_matches, text_hit
+from patrol.screening.prepared import BRAND_FIELDS, PreparedListing, clean_listing, prepare_field
 from patrol.screening.rulebook import Rulebook
 from patrol.screening.standing import (
     homonym_notes,
@@ -66,8 +66,8 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     listing = clean_listing(listing)
     prepared = PreparedListing(
         listing=listing,
-        fields={name: FieldText(name, getattr(listing, name)) for name in BRAND_FIELDS},
-        shop=FieldText("shop", listing.shop_name),
+        fields={name: prepare_field(name, getattr(listing, name)) for name in BRAND_FIELDS},
+        shop=prepare_field("shop", listing.shop_name),
         category=phrase_key(listing.category),
     )
     classes: set[str] = set()
@@ -86,7 +86,8 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     mentions = _brand_mentions(prepared, rulebook, homonym_phrases)
     phrases = list(phrase_matches(prepared, rulebook))
     fired = {found[0].id for found in phrases}
-    fired.update(hit.rule_id for hit in brand_phrase_hits(prepared, rulebook, mentions))
+    brand_phrases = list(brand_phrase_pairs(prepared, rulebook, mentions))
+    fired.update(hit.rule_id for _mention, hit in brand_phrases)
     applied = exclusions(prepared, rulebook, category_exclusions, fired) if mentions else {}
     active, notes = set_aside(prepared, rulebook, mentions, homonym_brands, applied)
     notes.extend(homonym_notes(rulebook, homonym_phrases))
@@ -96,7 +97,8 @@ def _screen(listing: Listing, rulebook: Rulebook) -> list[Hit]:
     hits.extend(
         text_hit(*found) for found in phrases if brands_named or not found[0].requires_brand
     )
-    hits.extend(brand_phrase_hits(prepared, rulebook, active))
+    counted = {id(mention) for mention in active}  # active: a sub-list of mentions
+    hits.extend(hit for mention, hit in brand_phrases if id(mention) in counted)
     hits.extend(price_hits(prepared, rulebook, active))
     hits.extend(shop_hits(prepared, rulebook, active))
     hits.extend(patent_hits(prepared, rulebook, mentions))

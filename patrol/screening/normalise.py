@@ -27,6 +27,7 @@ from confusable_homoglyphs import confusables as _confusables
 from pypinyin import Style, lazy_pinyin, pinyin
 
 __all__ = [
+    "KEY_CACHE_CHARS",
     "MAX_FIELD_CHARS",
     "CharNote",
     "NormalisedText",
@@ -393,13 +394,32 @@ def words(base: NormalisedText) -> View:
     return View(base, "words")
 
 
+KEY_CACHE_CHARS = 256
+"""Keys of texts up to this long are remembered: shop names, categories, the words around
+a brand name recur on listing after listing, a long description rarely does."""
+
+
 def compact_key(text: str) -> str:
     """The key a name is indexed under in the compact view (``"N-I-K-E"`` → ``"nike"``)."""
-    return compact(normalise(text)).text
+    if len(text) > KEY_CACHE_CHARS:
+        return compact(normalise(text)).text
+    return _compact_key(text)
 
 
 def phrase_key(text: str | None) -> str:
     """The key a phrase is indexed under in the words view (``"1：1"`` → ``"1 1"``)."""
+    if text is not None and len(text) > KEY_CACHE_CHARS:
+        return words(normalise(text)).text
+    return _phrase_key(text)
+
+
+@lru_cache(maxsize=32_768)
+def _compact_key(text: str) -> str:
+    return compact(normalise(text)).text
+
+
+@lru_cache(maxsize=32_768)
+def _phrase_key(text: str | None) -> str:
     return words(normalise(text)).text
 
 

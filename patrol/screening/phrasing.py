@@ -19,7 +19,14 @@ from patrol.screening.rulebook import Rulebook
 from patrol.screening.schema import RuleSpec
 from patrol.screening.verdict import Hit
 
-__all__ = ["PhraseMatch", "brand_phrase_hits", "exclusions", "phrase_matches", "text_hit"]
+__all__ = [
+    "PhraseMatch",
+    "brand_phrase_hits",
+    "brand_phrase_pairs",
+    "exclusions",
+    "phrase_matches",
+    "text_hit",
+]
 
 
 def field_views(prepared: PreparedListing, rule: RuleSpec) -> Iterable[tuple[str, View]]:
@@ -59,9 +66,20 @@ def brand_phrase_hits(
     prepared: PreparedListing, rulebook: Rulebook, active: list[BrandMatch]
 ) -> Iterable[Hit]:
     """Phrases written around a brand name, "{brand} style" ("Under Armour-Style")."""
+    return (hit for _match, hit in brand_phrase_pairs(prepared, rulebook, active))
+
+
+def brand_phrase_pairs(
+    prepared: PreparedListing, rulebook: Rulebook, mentions: list[BrandMatch]
+) -> Iterable[tuple[BrandMatch, Hit]]:
+    """:func:`brand_phrase_hits` with the mention each hit is about, in mention order.
+
+    The engine needs these hits for all mentions (to know which rules fired) and then
+    for the mentions still counted; keeping the pairs lets it look once, not twice.
+    """
     if not rulebook.brand_phrases:
         return
-    for match in active:
+    for match in mentions:
         field_text = prepared.fields.get(match.field)
         if field_text is None:
             continue
@@ -76,7 +94,7 @@ def brand_phrase_hits(
                 continue
             rule = rulebook.rules[rule_id]
             phrase = f"{prefix} {{brand}} {suffix}".strip()
-            yield Hit(
+            hit = Hit(
                 rule.id,
                 rule.weight,
                 match.field,
@@ -87,6 +105,7 @@ def brand_phrase_hits(
                 brand_id=rulebook.brands[match.brand].id,
                 explanation=rule.description,
             )
+            yield match, hit
 
 
 def _starts_word(text: str, key: str) -> bool:

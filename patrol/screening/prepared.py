@@ -9,13 +9,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 from patrol.items import Listing
 from patrol.screening.matchers.brands import FieldText
+from patrol.screening.normalise import KEY_CACHE_CHARS
 
-__all__ = ["BRAND_FIELDS", "PreparedListing", "clean_listing"]
+__all__ = ["BRAND_FIELDS", "PreparedListing", "clean_listing", "prepare_field"]
 
 BRAND_FIELDS = ("title", "description", "brand")
+
+
+def prepare_field(name: str, text: str | None) -> FieldText:
+    """The field normalised, shared by every listing with the same short text.
+
+    A shop's name, a declared brand, a category or a templated description recurs on
+    listing after listing, and a :class:`FieldText` only ever adds views it derives from
+    its own text, so the one made for the first listing serves the others.
+    """
+    if text is not None and len(text) > KEY_CACHE_CHARS:
+        return FieldText(name, text)
+    return _shared_field_text(name, text)
+
+
+@lru_cache(maxsize=8192)
+def _shared_field_text(name: str, text: str | None) -> FieldText:
+    return FieldText(name, text)
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ round-trip through JSON with :meth:`Verdict.to_dict` / :meth:`Verdict.from_dict`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Hit", "RegistryRef", "Verdict"]
@@ -24,6 +24,17 @@ class RegistryRef:
     nice_classes: tuple[str, ...] = ()
     status: str | None = None
     holder: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "number": self.number,
+            "office": self.office,
+            "text": self.text,
+            "nice_classes": list(self.nice_classes),
+            "status": self.status,
+            "holder": self.holder,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +53,21 @@ class Hit:
     explanation: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["span"] = list(self.span) if self.span is not None else None
-        if self.registry is not None:
-            data["registry"]["nice_classes"] = list(self.registry.nice_classes)
-        return data
+        # spelled out, not dataclasses.asdict(): its recursive deep copy was most of the
+        # store's Python time (a flagged listing's hits are written three times)
+        registry = self.registry
+        return {
+            "rule_id": self.rule_id,
+            "weight": self.weight,
+            "field": self.field,
+            "text": self.text,
+            "normalised": self.normalised,
+            "variant_path": self.variant_path,
+            "span": list(self.span) if self.span is not None else None,
+            "brand_id": self.brand_id,
+            "registry": registry.to_dict() if registry is not None else None,
+            "explanation": self.explanation,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hit:

@@ -19,7 +19,9 @@ from itertools import accumulate
 
 import ahocorasick
 
+from patrol.screening.memo import BoundedMemo
 from patrol.screening.normalise import (
+    KEY_CACHE_CHARS,
     NormalisedText,
     View,
     compact,
@@ -166,6 +168,17 @@ def _gaps(view: NormalisedText, start: int, end: int) -> list[str]:
     return pieces
 
 
+class _FindMemo:
+    """What :meth:`BrandIndex.find` answered for (field, text, homophones), for one tuple
+    of brand names (a match's variant path names the brand as that tuple spells it)."""
+
+    __slots__ = ("found", "names")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = names
+        self.found: BoundedMemo[tuple[str, str, bool], tuple[BrandMatch, ...]] = BoundedMemo()
+
+
 class BrandIndex:
     """The compiled name automaton and the pinyin automaton of a rulebook's brands."""
 
@@ -201,6 +214,7 @@ class BrandIndex:
         self._pinyin = _automaton({k: (len(k), tuple(v)) for k, v in pinyin_table.items()})
         self._chinese_keys = {key for values in pinyin_table.values() for _brand, key in values}
         self.keys = frozenset(entry.key for entry in self.entries)
+        self._memo = _FindMemo(())
 
     def _add(self, table: dict[str, list[int]], entry: AliasEntry) -> None:
         table.setdefault(_fold(entry.key), []).append(len(self.entries))
@@ -209,7 +223,26 @@ class BrandIndex:
     def find(
         self, field: FieldText, brand_names: Sequence[str], *, homophones: bool = True
     ) -> list[BrandMatch]:
-        """Every brand name in the field: plain, disguised or (optionally) homophone."""
+        """Every brand name in the field: plain, disguised or (optionally) homophone.
+
+        The answer for a short text is remembered (:mod:`patrol.screening.memo`): the
+        same shop name, declared brand or description comes back on many listings.
+        """
+        text = field.base.original
+        if len(text) > KEY_CACHE_CHARS:
+            return self._find(field, brand_names, homophones)
+        memo = self._memo
+        if memo.names is not brand_names:  # names spelt by another tuple: start afresh
+            memo = self._memo = _FindMemo(brand_names)
+        key = (field.name, text, homophones)
+        found = memo.found.get(key)
+        if found is None:
+            found = memo.found.put(key, tuple(self._find(field, brand_names, homophones)))
+        return list(found)
+
+    def _find(
+        self, field: FieldText, brand_names: Sequence[str], homophones: bool
+    ) -> list[BrandMatch]:
         matches = list(self._find_names(field, brand_names))
         if homophones:
             matches.extend(self._find_homophones(field, brand_names))

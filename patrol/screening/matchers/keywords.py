@@ -17,7 +17,8 @@ from typing import Generic, TypeVar
 import ahocorasick
 import re2
 
-from patrol.screening.normalise import View, is_latin_word_char, phrase_key
+from patrol.screening.memo import BoundedMemo
+from patrol.screening.normalise import KEY_CACHE_CHARS, View, is_latin_word_char, phrase_key
 
 __all__ = ["KeywordIndex", "KeywordMatch", "compile_pattern"]
 
@@ -50,6 +51,7 @@ class KeywordIndex(Generic[T]):
             if key.strip():
                 table.setdefault(key, []).append(value)
         self._size = len(table)
+        self._memo: BoundedMemo[str, tuple[KeywordMatch[T], ...]] = BoundedMemo()
         self._automaton = ahocorasick.Automaton()
         for key, values in table.items():
             self._automaton.add_word(key, (key, tuple(values)))
@@ -60,9 +62,20 @@ class KeywordIndex(Generic[T]):
         return self._size
 
     def find(self, text: str) -> Iterator[KeywordMatch[T]]:
-        """Every phrase occurrence in ``text`` (a words or compact view), on boundaries."""
+        """Every phrase occurrence in ``text`` (a words or compact view), on boundaries.
+
+        The answer for a short text is remembered (:mod:`patrol.screening.memo`).
+        """
         if not self._size or not text:
-            return
+            return iter(())
+        if len(text) > KEY_CACHE_CHARS:
+            return self._scan(text)
+        found = self._memo.get(text)
+        if found is None:
+            found = self._memo.put(text, tuple(self._scan(text)))
+        return iter(found)
+
+    def _scan(self, text: str) -> Iterator[KeywordMatch[T]]:
         n = len(text)
         for end_index, (key, values) in self._automaton.iter(text):
             end = end_index + 1
