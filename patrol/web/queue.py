@@ -13,7 +13,10 @@ It must stay fast with 100,000 leads: a page is three queries whatever its size 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -26,15 +29,17 @@ from patrol.db.accounts import User
 from patrol.db.models import (
     OPEN_LEAD_STATUSES,
     Lead,
+    LeadEvent,
     ListingRow,
     Marketplace,
     RuleHitRow,
+    Shop,
     utcnow,
 )
 from patrol.leads.query import LeadFilter
 from patrol.leads.workflow import LEAD_STATUSES
 
-__all__ = ["MINE", "SORTS", "UNASSIGNED", "QueuePage", "QueueQuery", "queue_page"]
+__all__ = ["MINE", "SORTS", "UNASSIGNED", "QueuePage", "QueueQuery", "QueueRow", "queue_page"]
 
 #: the assignee filter value meaning "assigned to the signed-in user"
 MINE = "mine"
@@ -133,9 +138,52 @@ class QueueQuery:
         return conditions
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What a queue row shows of a lead: plain columns, not ORM objects, because a page
+    is read far more often than anything on it changes."""
+
+    id: int
+    status: str
+    score: float
+    key_case: bool
+    assignee: str | None
+    deadline: datetime | None
+    reasons: list[Any]
+    title: str | None
+    brand: str | None  # as the seller declares it
+    site: str
+    shop: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_LEAD_STATUSES
+
+    @property
+    def brands(self) -> str:
+        """The brands its hits name, else the brand the seller declared."""
+        named = dict.fromkeys(str(h["brand_id"]) for h in self.reasons if h.get("brand_id"))
+        return ", ".join(named) or (self.brand or "")
+
+
+_ROW_COLUMNS = (
+    Lead.id,
+    Lead.status,
+    Lead.score,
+    Lead.key_case,
+    Lead.assignee,
+    Lead.deadline,
+    Lead.reasons,
+    ListingRow.title,
+    ListingRow.brand,
+    Marketplace.code.label("site"),
+    func.coalesce(Shop.name, Shop.shop_id).label("shop"),
+)
+
+
 @dataclass(frozen=True)
 class QueuePage:
-    leads: Sequence[Lead]
+    leads: Sequence[QueueRow]
     total: int
     page: int
     pages: int
@@ -152,25 +200,20 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue and the number of leads matching it.
 
-    Three queries, none per lead: the count, the page's lead ids, and those leads with
-    their listing, shop and marketplace. Picking the ids first reads only a queue index
-    (which holds the status, the sort keys and the listing), where sorting wide rows —
-    or joining every matching lead to its listing — would not; the site is an EXISTS on
-    the listing there, so the index order is kept, but a join in the count, which reads
-    every match anyway and is fastest starting from the site's listings.
+    A few queries, none per lead: the count (see :func:`_count`), the page's lead ids,
+    and those leads' rows with their listing's, shop's and marketplace's columns. Picking
+    the ids first reads only a queue index (which holds the status, the sort keys and the
+    listing), where sorting wide rows — or joining every matching lead to its listing —
+    would not; the site is an EXISTS on the listing there, so the index order is kept,
+    but a join in the count, which reads every match anyway and is fastest starting from
+    the site's listings.
     """
     statement = query.lead_filter().statement(now or utcnow())
     extra = query.extra_conditions(user)
     if extra:
         statement = statement.where(*extra)
     where = statement.whereclause
-    count = _narrow(func.count(Lead.id), where)
-    if query.site:
-        count = count.join(ListingRow, ListingRow.id == Lead.listing_pk).join(
-            Marketplace, Marketplace.id == ListingRow.marketplace_id
-        )
-        count = count.where(Marketplace.code == query.site)
-    total = int(session.scalar(count) or 0)
+    total = _count(session, query, user, where)
     pages = max(1, math.ceil(total / page_size))
     page = min(query.page, pages)
     ids_statement = _narrow(Lead.id, where)
@@ -183,9 +226,77 @@ def queue_page(
             .offset((page - 1) * page_size)
         )
     )
-    found = {lead.id: lead for lead in session.scalars(statement.where(Lead.id.in_(ids)))}
+    # the leads by primary key: their filters again would only tempt the planner away
+    rows = (
+        select(*_ROW_COLUMNS)
+        .join(ListingRow, ListingRow.id == Lead.listing_pk)
+        .join(Marketplace, Marketplace.id == ListingRow.marketplace_id)
+        .outerjoin(Shop, Shop.id == ListingRow.shop_pk)
+        .where(Lead.id.in_(ids))
+    )
+    found = {row.id: QueueRow(**row._mapping) for row in session.execute(rows)}
     leads = [found[lead_id] for lead_id in ids if lead_id in found]
     return QueuePage(leads=leads, total=total, page=page, pages=pages, page_size=page_size)
+
+
+def _count(
+    session: Session, query: QueueQuery, user: User, where: ColumnElement[bool] | None
+) -> int:
+    """How many leads match: counted, or remembered while the lead history is unchanged.
+
+    Counting 100,000 open leads reads 100,000 index entries on every page view, most of
+    them the same few queries; but every change to a lead appends to ``lead_events`` in
+    its own transaction, so the newest event is a stamp of the leads' state, read off the
+    primary key. Deadlines pass without an event, so overdue counts are never kept.
+    """
+    key: tuple[Any, ...] | None = None
+    if not query.overdue:
+        stamp = session.execute(
+            select(LeadEvent.id, LeadEvent.at).order_by(LeadEvent.id.desc()).limit(1)
+        ).first()
+        mine = (user.name, user.full_name) if query.assignee == MINE else ()
+        key = (str(session.get_bind().engine.url), tuple(stamp or ()), replace(query, page=1), mine)
+        known = _COUNTS.get(key)
+        if known is not None:
+            return known
+    count = _narrow(func.count(Lead.id), where)
+    if query.site:
+        count = count.join(ListingRow, ListingRow.id == Lead.listing_pk).join(
+            Marketplace, Marketplace.id == ListingRow.marketplace_id
+        )
+        count = count.where(Marketplace.code == query.site)
+    total = int(session.scalar(count) or 0)
+    if key is not None:
+        _COUNTS.put(key, total)
+    return total
+
+
+class _Remembered:
+    """A small, thread-safe, least-recently-used memory of counts that also forgets with
+    time (rule hits of a new snapshot do not always come with a lead event)."""
+
+    def __init__(self, size: int = 512, seconds: float = 60.0) -> None:
+        self._size, self._seconds = size, seconds
+        self._entries: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> int | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > self._seconds:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, value: int) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_COUNTS = _Remembered()
 
 
 def _narrow(column: Any, where: ColumnElement[bool] | None) -> Select[Any]:

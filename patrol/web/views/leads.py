@@ -59,7 +59,6 @@ def lead_queue(visit: Visit) -> Response:
         officers=assignable_users(visit.db),
         mine=MINE,
         unassigned=UNASSIGNED,
-        brands_of=brands_of,
         here=visit.request.url.path
         + (f"?{visit.request.url.query}" if visit.request.url.query else ""),
     )
@@ -206,12 +205,6 @@ def assign_one(visit: Visit) -> Response:
         visit.db.rollback()
         return visit.redirect(here, exc.message, error=True)
     return visit.redirect(here, f"Lead #{lead_id} assigned to {officer.full_name}.")
-
-
-def brands_of(lead: Lead) -> str:
-    """The brands a lead's hits name, else the brand the seller declared."""
-    brands = dict.fromkeys(str(hit["brand_id"]) for hit in lead.reasons if hit.get("brand_id"))
-    return ", ".join(brands) or (lead.listing.brand or "")
 
 
 def _field_text(listing: ListingRow, field: object) -> str | None:
