@@ -200,6 +200,8 @@ class ListingSnapshot(Base):
 
 class RuleHitRow(Base):
     __tablename__ = "rule_hits"
+    # the console queue's brand filter: "has this listing a hit of this brand", off the index
+    __table_args__ = (Index("ix_rule_hits_listing_brand", "listing_pk", "brand_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("listing_snapshots.id"), index=True)

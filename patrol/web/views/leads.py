@@ -68,7 +68,7 @@ def lead_queue(visit: Visit) -> Response:
 def bulk_action(visit: Visit) -> Response:
     back = safe_next(visit.field("next") or "/leads")
     action = visit.field("action")
-    ids = [int(value) for value in visit.fields("lead") if value.isdigit()]
+    ids = list(dict.fromkeys(int(value) for value in visit.fields("lead") if value.isdigit()))
     if not ids:
         return visit.redirect(back, "Select at least one lead.", error=True)
     actor = visit.user.name

@@ -94,9 +94,12 @@ def upgrade() -> None:
         sqlite_where=open_leads,
         postgresql_where=open_leads,
     )
+    # the queue's brand filter (an EXISTS per lead) answered off an index
+    op.create_index("ix_rule_hits_listing_brand", "rule_hits", ["listing_pk", "brand_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rule_hits_listing_brand", table_name="rule_hits")
     op.drop_index("ix_leads_open_urgency", table_name="leads")
     for name in ("updated", "newest", "score", "urgency"):
         op.drop_index(f"ix_leads_queue_{name}", table_name="leads")
