@@ -240,6 +240,8 @@ def test_bulk_dismiss_needs_a_reason(
     console: ConsoleServer, db: Database, world: LeadWorld
 ) -> None:
     chosen = [world["t1"], world["t4"]]
+    before = len(expected(db, {}))
+    assert f"{before} lead(s) · page 1" in page_for(console, "wang", "/leads").text
     refused = bulk(console, "wang", {"action": "dismiss", "lead": chosen, "dismiss_reason": " "})
     assert refused.status_code == 303 and "needs%20a%20reason" in refused.headers["set-cookie"]
     assert [status_of(db, i) for i in chosen] == ["new", "assigned"]
@@ -251,6 +253,8 @@ def test_bulk_dismiss_needs_a_reason(
         assert status_of(db, lead_id) == "dismissed"
         last = events_of(db, lead_id)[-1]
         assert (last.actor, last.to_status, last.reason) == ("wang", "dismissed", "official store")
+    # the queue's count is not one remembered from before the change
+    assert f"{before - 2} lead(s) · page 1" in page_for(console, "wang", "/leads").text
 
 
 def test_officers_cannot_use_bulk_actions(
