@@ -44,7 +44,9 @@ def test_older_or_foreign_schema_is_reported_and_data_kept(db: Database) -> None
     ListingStore(db).store([make_listing("1"), make_listing("2")])
     with db.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
-    with pytest.raises(PatrolError, match=rf"schema revision 0000, this version needs {head_revision()}"):
+    with pytest.raises(
+        PatrolError, match=rf"schema revision 0000, this version needs {head_revision()}"
+    ):
         open_database(db.url)
     with db.engine.begin() as connection:
         connection.execute(text("DELETE FROM alembic_version"))

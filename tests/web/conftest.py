@@ -19,4 +19,3 @@ def accounts(db_url: str) -> dict[str, str]:  # noqa: F811
 def console(db_url: str, accounts: dict[str, str]) -> Iterator[ConsoleServer]:  # noqa: F811
     with console_server(WebConfig.from_env(database_url=db_url)) as server:
         yield server
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from patrol.db.engine import create_patrol_engine
 import patrol.db.accounts  # noqa: F401  (its tables belong to the same schema)
+from patrol.db.engine import create_patrol_engine
 from patrol.db.models import Base
 
 target_metadata = Base.metadata
