@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -30,7 +31,13 @@ def make_environment() -> Environment:
     environment.filters["day"] = _day
     environment.filters["score"] = lambda value: "" if value is None else f"{value:.2f}"
     environment.filters["highlight"] = highlight
+    environment.filters["price"] = _price
     return environment
+
+
+def _price(value: Decimal) -> str:
+    """A stored price (four decimal places in the database) as a shop shows it: 5099.00."""
+    return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else f"{value.normalize():f}"
 
 
 def _when(value: datetime | None) -> str:
