@@ -7,6 +7,14 @@ database is unavailable (locked past its busy timeout, unreachable), the batch s
 memory and is tried again at the next flush; whatever still cannot be written at the end is
 saved to ``var/unstored/*.jsonl`` and the path logged, so no listing is lost.
 
+In a running crawl a batch is written by one background thread, so the crawl goes on while
+the database works: SQLite and the driver release the GIL while they execute and while a
+commit waits for the disk (``synchronous = FULL``). Batches are still written one at a
+time and in order — a flush first waits for the batch before it — and the counts and any
+error are taken in on the crawl's thread. A resumable patrol (batch size 1) writes in
+the crawl's thread: its journal notes an item as done once this pipeline has returned it,
+which must mean committed.
+
 At the end of a *complete* patrol (close reason ``finished``, no request left blocked, not
 resumed from a journal), listings of each patrolled marketplace that this patrol did not
 see are marked gone, under the coverage rule of
@@ -20,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -97,6 +106,8 @@ class StorePipeline:
         self.started_at: datetime | None = None
         self._last_flush = time.monotonic()
         self._timer: LoopingCall | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: tuple[list[Listing | ListingGone], Future[StoreCounts]] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -118,6 +129,8 @@ class StorePipeline:
         self.started_at = utcnow()
         self._last_flush = time.monotonic()
         self._start_timer()
+        if self._timer is not None and self.config.batch_size > 1:  # a crawl is running
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patrol-store")
 
     def _start_timer(self) -> None:
         from twisted.internet import reactor
@@ -132,6 +145,8 @@ class StorePipeline:
         if isinstance(item, Listing | ListingGone):
             self.marketplaces.add(item.marketplace)
             self.buffer.append(item)
+            if self._writing is not None:
+                self._settle(wait=False)
             if len(self.buffer) >= self.config.batch_size:
                 self.flush()
             else:
@@ -143,24 +158,56 @@ class StorePipeline:
             self.flush()
 
     def flush(self) -> bool:
-        """Write the buffered items; on a database error keep them for the next try."""
+        """Write the buffered items; on a database error keep them for the next try.
+
+        With the background writer the batch is handed over and True means "on its
+        way"; its outcome is taken in by the next flush (or item) — see :meth:`_settle`.
+        """
         self._last_flush = time.monotonic()
+        if self._writing is not None and not self._settle(wait=True):
+            return False  # the batch before failed: it is back in the buffer for next time
         if not self.buffer:
             return True
         batch, self.buffer = self.buffer, []
+        if self._writer is not None:
+            self._writing = (batch, self._writer.submit(self.store.store, batch))
+            return True
         try:
             counts = self.store.store(batch)
         except SQLAlchemyError as exc:
-            self.buffer = batch + self.buffer
-            self._inc("patrol/store_errors")
-            logger.error(
-                "could not store %d items (kept for the next try): %s",
-                len(batch),
-                str(getattr(exc, "orig", exc)).splitlines()[0],
-            )
+            self._keep(batch, exc)
             return False
         self._count(counts)
         return True
+
+    def _settle(self, *, wait: bool) -> bool:
+        """Take in the background batch once written (or, with ``wait``, when it is).
+
+        Its counts become stats; on a database error the batch goes back to the head of
+        the buffer, as after a failed synchronous write. False only for that error.
+        """
+        if self._writing is None:
+            return True
+        batch, written = self._writing
+        if not wait and not written.done():
+            return True
+        self._writing = None
+        try:
+            counts = written.result()
+        except SQLAlchemyError as exc:
+            self._keep(batch, exc)
+            return False
+        self._count(counts)
+        return True
+
+    def _keep(self, batch: list[Listing | ListingGone], exc: SQLAlchemyError) -> None:
+        self.buffer = batch + self.buffer
+        self._inc("patrol/store_errors")
+        logger.error(
+            "could not store %d items (kept for the next try): %s",
+            len(batch),
+            str(getattr(exc, "orig", exc)).splitlines()[0],
+        )
 
     def _inc(self, key: str, value: int = 1) -> None:
         if self.crawler.stats is not None and value:
@@ -173,6 +220,10 @@ class StorePipeline:
     def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
+        self._settle(wait=True)
+        if self._writer is not None:  # the last writes in this thread, to know their outcome
+            self._writer.shutdown(wait=True)
+            self._writer = None
         if not self.flush() and not self.flush():
             self._spill()
 
