@@ -316,7 +316,8 @@ def _apply_profile_settings(crawler: Crawler, profile: SiteProfile, config: Craw
         "AUTOTHROTTLE_START_DELAY": profile.delay,
     }
     if profile.browser is not None:
-        values.update(playwright_settings(profile.concurrency, profile.browser.timeout_ms))
+        scheme = urlsplit(profile.base_url).scheme  # the site is patrolled on its origin only
+        values.update(playwright_settings(profile.concurrency, profile.browser.timeout_ms, scheme))
     if config.job_dir is not None:
         # the journal notes a listing once the store pipeline has committed it, so a
         # resumable patrol commits item by item instead of in batches

@@ -87,11 +87,16 @@ def abort_heavy_resources(request: BrowserRequest) -> bool:
     return request.resource_type in BLOCKED_RESOURCE_TYPES
 
 
-def playwright_settings(max_pages: int, timeout_ms: int) -> dict[str, Any]:
+def playwright_settings(
+    max_pages: int, timeout_ms: int, scheme: str | None = None
+) -> dict[str, Any]:
     """Scrapy settings that switch scrapy-playwright on for requests that ask for it.
 
-    No startup contexts: the http and https handlers are two instances, and each would
-    launch its own browser at start; created lazily, only the scheme in use starts one.
+    The http and https handlers are two instances, and each starts its own Playwright
+    driver (a Node.js process of 100+ MB) when the engine starts, so only the ``scheme``
+    the site is patrolled on gets one (both without it); the other keeps Scrapy's own
+    handler. No startup contexts either: each would launch a browser at start; created
+    lazily, only the handler in use starts one.
     """
     launch: dict[str, Any] = {"headless": True, "args": [*CHROMIUM_ARGS, NO_IMAGES_ARG]}
     executable = find_chromium()
@@ -104,7 +109,7 @@ def playwright_settings(max_pages: int, timeout_ms: int) -> dict[str, Any]:
         # a navigation timeout or a browser that died mid-page is retried like a dropped
         # connection
         "RETRY_EXCEPTIONS": [*RETRY_EXCEPTIONS, "playwright.async_api.Error"],
-        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "DOWNLOAD_HANDLERS": dict.fromkeys([scheme] if scheme else ["http", "https"], handler),
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_ABORT_REQUEST": "patrol.crawl.browser.abort_heavy_resources",

@@ -18,9 +18,11 @@ def test_heavy_resources_are_aborted(kind: str, aborted: bool) -> None:
 
 
 def test_patrols_run_the_projects_handler_without_images() -> None:
-    settings = playwright_settings(max_pages=4, timeout_ms=20_000)
-    handler = "patrol.crawl.browser_handler.PatrolPlaywrightHandler"
-    assert settings["DOWNLOAD_HANDLERS"] == {"http": handler, "https": handler}
+    settings = playwright_settings(max_pages=4, timeout_ms=20_000, scheme="https")
+    # one Playwright driver, for the site's scheme; plain http stays Scrapy's
+    assert settings["DOWNLOAD_HANDLERS"] == {
+        "https": "patrol.crawl.browser_handler.PatrolPlaywrightHandler"
+    }
     assert NO_IMAGES_ARG in settings["PLAYWRIGHT_LAUNCH_OPTIONS"]["args"]
     assert settings["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 4
     assert settings["PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER"] is True
