@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import select
 
-from patrol.crawl.browser import CHROMIUM_ARGS, find_chromium
 from patrol.db import Database, open_database
 from patrol.db.models import Lead, LeadEvent, ListingRow, Marketplace, utcnow
 from patrol.web.config import WebConfig
@@ -34,16 +33,6 @@ from tests.web.server import PASSWORD, ConsoleServer, console_server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HOSTILE_TITLE = '<script>alert(1)</script> "><img src=x onerror=alert(2)> Nike shoes'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=find_chromium(), headless=True, args=list(CHROMIUM_ARGS)
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

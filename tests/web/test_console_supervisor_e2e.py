@@ -17,27 +17,15 @@ from playwright.sync_api import (
     Page,
     Response,
     expect,
-    sync_playwright,
 )
 from sqlalchemy import select
 
-from patrol.crawl.browser import CHROMIUM_ARGS, find_chromium
 from patrol.db import open_database
 from patrol.db.models import Case, Lead, utcnow
 from patrol.reports.periods import week_period
 from tests.web.server import PASSWORD, ConsoleServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=find_chromium(), headless=True, args=list(CHROMIUM_ARGS)
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
