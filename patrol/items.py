@@ -32,6 +32,9 @@ class PageCapture:
     body: bytes
     fetched_at: datetime
     screenshot: bytes | None = None  # PNG, for browser-rendered pages
+    # sha256 hex digest of ``body``, when whoever made the capture has it already (the
+    # spider hashes every page): evidence is named by it and need not hash again
+    sha256: str | None = None
     # the browser page still showing this response (a Playwright ``Page``), so that only
     # flagged listings pay for a screenshot; the evidence pipeline takes it and closes it
     page: Any = field(default=None, repr=False)

@@ -11,16 +11,27 @@ listing's ``evidence_path`` (relative to the evidence folder) points at the body
 capture is then dropped so the raw page does not travel further.
 
 Items that are not flagged only lose their capture.
+
+In a running crawl the files are written by one background thread, so the crawl goes on
+while the file system works (creating and renaming files costs the kernel far more than
+the bytes do, and the GIL is free meanwhile): the item waits for its files, and only then
+goes on to the store pipeline. So a listing is stored with an ``evidence_path`` only once
+its files are in place, a resumable patrol journals it only after that, and the crawl
+cannot end with a write still pending — a killed crawl loses the item with its files, and
+a resumed patrol fetches the page again. Without a running event loop (a test calling
+``process_item`` directly) the files are written in the caller's thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
 import logging
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +44,13 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["EvidenceConfig", "EvidencePipeline", "evidence_files", "store_evidence"]
+__all__ = [
+    "EvidenceConfig",
+    "EvidencePipeline",
+    "EvidenceWriter",
+    "evidence_files",
+    "store_evidence",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -73,29 +90,65 @@ def evidence_files(sha256: str, screenshot: bool) -> EvidenceFiles:
 
 def store_evidence(capture: PageCapture, directory: Path) -> tuple[str, str]:
     """Write the capture under ``directory``; return (sha256 of the body, relative body path)."""
-    sha256 = hashlib.sha256(capture.body).hexdigest()
-    files = evidence_files(sha256, capture.screenshot is not None)
-    body_path = directory / files.body
-    if not body_path.exists():
-        _write_atomic(body_path, gzip.compress(capture.body, compresslevel=6, mtime=0))
-    sidecar: dict[str, Any] = {
-        "sha256": sha256,
-        "url": capture.url,
-        "fetched_at": capture.fetched_at.isoformat(),
-        "status": capture.status,
-        "headers": capture.headers,
-        "body": files.body,
-        "body_bytes": len(capture.body),
-        "screenshot": files.screenshot,
-    }
-    if capture.screenshot is not None and files.screenshot is not None:
-        sidecar["screenshot_sha256"] = hashlib.sha256(capture.screenshot).hexdigest()
-        _write_atomic(directory / files.screenshot, capture.screenshot)
-    _write_atomic(
-        directory / files.meta,
-        json.dumps(sidecar, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"),
-    )
-    return sha256, files.body
+    return EvidenceWriter(directory).store(capture)
+
+
+class EvidenceWriter:
+    """Writes captures under one evidence folder, with as few file system calls as it can.
+
+    The hash named by the capture (the spider's, of the same body) is used as it is. Folders
+    made once are remembered, and a sidecar whose bytes would not change (the same page
+    kept again) is not written again: on a journalling file system every file created or
+    renamed costs the kernel more than the bytes in it. One writer is used by one thread
+    at a time.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._folders: set[Path] = set()
+
+    def store(self, capture: PageCapture) -> tuple[str, str]:
+        """Write the capture; return (sha256 of the body, relative body path)."""
+        sha256 = capture.sha256 or hashlib.sha256(capture.body).hexdigest()
+        files = evidence_files(sha256, capture.screenshot is not None)
+        body_path = self.directory / files.body
+        known = body_path.exists()
+        if known:
+            self._folders.add(body_path.parent)
+        else:
+            self._write(body_path, gzip.compress(capture.body, compresslevel=6, mtime=0))
+        sidecar: dict[str, Any] = {
+            "sha256": sha256,
+            "url": capture.url,
+            "fetched_at": capture.fetched_at.isoformat(),
+            "status": capture.status,
+            "headers": capture.headers,
+            "body": files.body,
+            "body_bytes": len(capture.body),
+            "screenshot": files.screenshot,
+        }
+        if capture.screenshot is not None and files.screenshot is not None:
+            sidecar["screenshot_sha256"] = hashlib.sha256(capture.screenshot).hexdigest()
+            self._write(self.directory / files.screenshot, capture.screenshot)
+        data = json.dumps(sidecar, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+        meta_path = self.directory / files.meta
+        if not (known and _holds(meta_path, data)):
+            self._write(meta_path, data)
+        return sha256, files.body
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """:func:`_write_atomic`, making the folder first unless this writer made it (or
+        found it) before; a folder removed since is made again."""
+        folder = path.parent
+        if folder in self._folders:
+            try:
+                _write_atomic(path, data)
+                return
+            except FileNotFoundError:
+                self._folders.discard(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, data)
+        self._folders.add(folder)
 
 
 class EvidencePipeline:
@@ -104,11 +157,26 @@ class EvidencePipeline:
     def __init__(self, evidence: EvidenceConfig, stats: StatsCollector) -> None:
         self.evidence = evidence
         self.stats = stats
+        self.writer = EvidenceWriter(evidence.directory)
+        self._thread: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> EvidencePipeline:
         assert crawler.stats is not None
         return cls(EvidenceConfig.from_settings(crawler.settings), crawler.stats)
+
+    def open_spider(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # nothing to wait in (a non-asyncio reactor): files written inline
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patrol-evidence")
+
+    def close_spider(self) -> None:
+        # every item has been through process_item by now, so no write is pending
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing):
@@ -121,7 +189,11 @@ class EvidencePipeline:
         if not _is_flagged(item):
             return item
         try:
-            sha256, path = store_evidence(capture, self.evidence.directory)
+            if self._thread is not None:
+                written = self._thread.submit(self.writer.store, capture)
+                sha256, path = await asyncio.wrap_future(written)
+            else:
+                sha256, path = self.writer.store(capture)
         except OSError as exc:
             # the listing still goes on to be stored and leads still open; say why no file
             self.stats.inc_value("patrol/evidence_errors")
@@ -152,8 +224,17 @@ def _is_flagged(listing: Listing) -> bool:
     return listing.verdict is not None and listing.verdict.flagged
 
 
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data`` (False if it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """``data`` at ``path`` via a temporary file in its folder (which must exist) and a rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -226,6 +226,7 @@ class MarketplaceSpider(scrapy.Spider):
             fetched_at=now,
             screenshot=_screenshot(response),
             page=page,
+            sha256=listing.body_sha256,
         )
         stats.inc_value("patrol/listings")
         if "playwright" in response.flags:
