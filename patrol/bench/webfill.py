@@ -229,9 +229,14 @@ def _write(url: str, tables: _Rows) -> None:
                     session.execute(
                         text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {top})")
                     )
-                session.execute(text("ANALYZE"))
-        if database.engine.dialect.name == "sqlite":
-            with database.engine.connect() as connection:
-                connection.exec_driver_sql("ANALYZE")
+        # What months of use leave: fresh statistics and, on PostgreSQL, a visibility map
+        # (VACUUM, outside a transaction) so that index-only scans stay index-only, and
+        # autovacuum does not choose the benchmark's minute to catch up on 100,000 rows.
+        engine = database.engine
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            vacuum = engine.dialect.name == "postgresql"
+            connection.exec_driver_sql("VACUUM ANALYZE" if vacuum else "ANALYZE")
     finally:
         database.dispose()

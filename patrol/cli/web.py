@@ -20,28 +20,26 @@ __all__ = ["users_group", "web_command"]
     show_default=True,
     help="Server processes (each with its own database connections).",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Requests each process works on at once (default 4; PATROL_WEB_THREADS).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request.")
-def web_command(host: str, port: int, workers: int, access_log: bool) -> None:
+def web_command(host: str, port: int, workers: int, threads: int | None, access_log: bool) -> None:
     """Serve the web console (leads, cases, patrol health, reports, accounts)."""
-    import uvicorn
+    import os
 
     from patrol.web.app import create_app
+    from patrol.web.serve import serve_console
 
+    if threads is not None:
+        os.environ["PATROL_WEB_THREADS"] = str(threads)  # read by every worker's WebConfig
     app = create_app()  # refuses a bad setting or an unmigrated database here, in one line
-    click.echo(f"Listing Patrol console on http://{host}:{port}/ (Ctrl-C stops it)")
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="warning")
-        return
     app.state.console.database.dispose()
-    uvicorn.run(
-        "patrol.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="warning",
-    )
+    click.echo(f"Listing Patrol console on http://{host}:{port}/ (Ctrl-C stops it)")
+    serve_console(host, port, workers, access_log)
 
 
 @click.group(name="users")

@@ -107,19 +107,34 @@ def display_url(url: str) -> str:
         return url
 
 
-def create_patrol_engine(url: str) -> Engine:
-    """An engine with the SQLite pragmas described above (PostgreSQL as configured)."""
+def create_patrol_engine(url: str, *, server_threads: int | None = None) -> Engine:
+    """An engine with the SQLite pragmas described above (PostgreSQL as configured).
+
+    ``server_threads``: the engine of a long-running server (``patrol web``) that works
+    on that many requests at once. It keeps that many connections open — a connection
+    closed when given back is a new one for the next request, and a new SQLite
+    connection starts with an empty page cache and parses the schema again — and, on
+    PostgreSQL, lets psycopg prepare the statements it sends again and again, because
+    planning them anew costs as much as running them. Its connections are recycled
+    hourly, so no plan outlives a database that has grown since.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise PatrolError(f"not a database URL: {url!r} ({exc})") from None
     # JSON columns hold listing fields as they are: Decimal prices, datetimes
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+    if server_threads is not None:
+        kwargs.update(pool_size=server_threads, max_overflow=server_threads, pool_recycle=3600)
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": busy_timeout()}
     else:
         kwargs["pool_pre_ping"] = True
-        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        if (
+            parsed.get_backend_name() == "postgresql"
+            and parsed.get_driver_name() == "psycopg"
+            and server_threads is None
+        ):
             # No server-side prepared statements: their generic plans are made once, from
             # the statistics of a table still nearly empty at the start of a patrol, and
             # then scan the whole table for every batch lookup as it grows.
@@ -163,11 +178,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def open_database(url: str | None = None, *, check_schema: bool = True) -> Database:
+def open_database(
+    url: str | None = None, *, check_schema: bool = True, server_threads: int | None = None
+) -> Database:
     """Open the database at ``url`` (default :func:`patrol.config.database_url`).
 
     With ``check_schema`` the schema must be at the current migration, else a
-    :class:`PatrolError` says to run ``patrol db upgrade``.
+    :class:`PatrolError` says to run ``patrol db upgrade``. ``server_threads``: see
+    :func:`create_patrol_engine`.
     """
     url = url or config.database_url()
     path = sqlite_path(url)
@@ -176,7 +194,7 @@ def open_database(url: str | None = None, *, check_schema: bool = True) -> Datab
             f"no database at {path}: run `patrol db upgrade` to create it "
             "(or set PATROL_DATABASE_URL)"
         )
-    engine = create_patrol_engine(url)
+    engine = create_patrol_engine(url, server_threads=server_threads)
     if check_schema:
         try:
             check_schema_current(engine, url)

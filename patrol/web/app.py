@@ -46,7 +46,7 @@ def create_app(web: WebConfig | None = None) -> Starlette:
     web = web or WebConfig.from_env()
     console = Console(
         config=web,
-        database=open_database(web.database_url),
+        database=open_database(web.database_url, server_threads=web.threads),
         templates=make_environment(),
     )
     routes = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -41,7 +40,7 @@ async def login_page(request: Request) -> Response:
             return _login_form(
                 console, request, target, "The sign-in form expired: try again.", 403
             )
-        return await run_in_threadpool(_sign_in, console, request, name, password, target)
+        return await console.run_blocking(_sign_in, console, request, name, password, target)
     return _login_form(console, request, safe_next(request.query_params.get("next")))
 
 

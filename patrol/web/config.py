@@ -35,6 +35,10 @@ class WebConfig:
     #: send cookies only over HTTPS (set it behind a TLS proxy)
     secure_cookies: bool = False
     page_size: int = 50
+    #: requests a server process works on at once, each with its own database connection.
+    #: Pages are CPU-bound Python: more threads than this only queue on the GIL, and
+    #: make every request in a burst late rather than most of them on time.
+    threads: int = 4
 
     @classmethod
     def from_env(cls, **overrides: Any) -> WebConfig:
@@ -52,6 +56,8 @@ class WebConfig:
                 "true",
                 "yes",
             )
+        if "PATROL_WEB_THREADS" in env:
+            values["threads"] = int(_number(env, "PATROL_WEB_THREADS"))
         web = cls(**values)
         return web.replace(**overrides) if overrides else web.validated()
 
@@ -68,6 +74,8 @@ class WebConfig:
             )
         if self.login_attempts < 1:
             raise PatrolError("PATROL_WEB_LOGIN_ATTEMPTS must be at least 1")
+        if not 1 <= self.threads <= 64:
+            raise PatrolError("PATROL_WEB_THREADS must be between 1 and 64")
         if not 1 <= self.page_size <= 500:
             raise PatrolError("the console's page size must be between 1 and 500")
         return self

@@ -14,12 +14,13 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from jinja2 import Environment
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from patrol.db import Database
 from patrol.db.accounts import User, WebSession
 from patrol.web.accounts import has_role
+from patrol.web.choices import Choices
 from patrol.web.config import WebConfig
 from patrol.web.security import (
     CSRF_FIELD,
@@ -41,6 +43,7 @@ __all__ = ["FLASH_COOKIE", "Console", "Visit", "error_page", "safe_next", "view"
 
 logger = logging.getLogger(__name__)
 FLASH_COOKIE = "patrol_flash"
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -50,6 +53,22 @@ class Console:
     config: WebConfig
     database: Database
     templates: Environment
+    #: the sites and assignees pages offer, remembered for a few seconds
+    choices: Choices = field(default_factory=Choices)
+    _limiter: CapacityLimiter | None = field(default=None, init=False, repr=False)
+    #: sessions for a page view (GET), which only reads: see :func:`_page_sessions`
+    read_sessions: sessionmaker[Session] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.read_sessions = _page_sessions(self.database)
+
+    async def run_blocking(self, function: Callable[..., _T], *args: Any) -> _T:
+        """``function(*args)`` in a worker thread, at most ``config.threads`` at a time
+        (one database connection each; the rest wait their turn in order)."""
+        if self._limiter is None:  # made on first use: it belongs to the running loop
+            self._limiter = CapacityLimiter(self.config.threads)
+        call = functools.partial(function, *args)
+        return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         template = self.templates.get_template(name)
@@ -61,6 +80,20 @@ class Console:
         if context["flash"]:
             response.delete_cookie(FLASH_COOKIE, path="/")
         return response
+
+
+def _page_sessions(database: Database) -> sessionmaker[Session]:
+    """On PostgreSQL, sessions in autocommit mode; on SQLite, the database's read sessions.
+
+    Under PostgreSQL's READ COMMITTED isolation every statement of a transaction sees its
+    own snapshot anyway, so a transaction around a page's reads buys nothing but a BEGIN
+    and a ROLLBACK: two of a queue page's six round trips. On SQLite a read transaction
+    is one snapshot for the whole page, and takes no write lock.
+    """
+    if database.dialect == "postgresql":
+        engine = database.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return sessionmaker(engine, expire_on_commit=False)
+    return database.read_sessions
 
 
 @dataclass
@@ -151,7 +184,8 @@ def view(
         async def endpoint(request: Request) -> Response:
             form = await request.form() if request.method == "POST" else None
             try:
-                return await run_in_threadpool(_serve, function, role, request, form)
+                console: Console = request.app.state.console
+                return await console.run_blocking(_serve, function, role, request, form)
             finally:
                 if form is not None:
                     await form.close()
@@ -172,7 +206,7 @@ def _serve(function: ViewFunction, role: str, request: Request, form: FormData |
             if web_session is not None and db.in_transaction() and needs_touch(web_session):
                 touch_session(db, web_session)
         return response
-    with database.read_sessions() as db:
+    with console.read_sessions() as db:
         response, web_session = _dispatch(function, role, request, None, console, db)
     if web_session is not None and needs_touch(web_session):
         with database.sessions.begin() as db:

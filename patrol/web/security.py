@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from patrol.db.accounts import LoginFailure, User, WebSession
 from patrol.db.models import utcnow
@@ -94,14 +94,15 @@ def find_session(
     if not token:
         return None
     now = now or utcnow()
-    found = session.execute(
-        select(WebSession, User)
-        .join(User, User.id == WebSession.user_id)
+    web_session = session.scalars(
+        select(WebSession)
+        .join(WebSession.user)
+        .options(contains_eager(WebSession.user))  # one query on every page, not two
         .where(WebSession.token_sha256 == _digest(token))
     ).one_or_none()
-    if found is None:
+    if web_session is None:
         return None
-    web_session, user = found
+    user = web_session.user
     if not user.active or web_session.expires_at <= now:
         return None
     if web_session.last_seen_at + web.session_idle <= now:

@@ -9,7 +9,6 @@ single leads and for bulk actions alike, so both refuse the same things.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,7 +23,6 @@ from patrol.web.accounts import has_role
 __all__ = [
     "ASSIGNABLE_ROLES",
     "assign_lead",
-    "assignable_users",
     "find_assignee",
     "may_work",
     "moves_for",
@@ -49,16 +47,6 @@ def moves_for(lead: Lead) -> list[str]:
     """
     allowed = TRANSITIONS[lead.status] - {"assigned"}
     return [status for status in LEAD_STATUSES if status in allowed]
-
-
-def assignable_users(session: Session) -> Sequence[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.active.is_(True), User.role.in_(ASSIGNABLE_ROLES))
-            .order_by(User.full_name, User.name)
-        )
-    )
 
 
 def find_assignee(session: Session, name: str) -> User:

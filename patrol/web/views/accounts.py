@@ -33,6 +33,7 @@ def account_add(visit: Visit) -> Response:
     except PatrolError as exc:
         visit.db.rollback()
         return visit.redirect("/accounts", exc.message, error=True)
+    visit.console.choices.forget()
     return visit.redirect("/accounts", f"Account {user.name} added.")
 
 
@@ -58,6 +59,7 @@ def account_change(visit: Visit) -> Response:
     except PatrolError as exc:
         visit.db.rollback()
         return visit.redirect("/accounts", exc.message, error=True)
+    visit.console.choices.forget()
     return visit.redirect("/accounts", f"Account {user.name}: {action} done.")
 
 

@@ -22,14 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from patrol.cli._common import parse_due
-from patrol.db.models import Lead, ListingRow, Marketplace, utcnow
+from patrol.db.models import Lead, ListingRow, utcnow
 from patrol.errors import PatrolError
 from patrol.leads.workflow import LEAD_STATUSES, get_lead, transition
 from patrol.web.console import Visit, safe_next, view
 from patrol.web.queue import MINE, SORTS, UNASSIGNED, QueueQuery, queue_page
 from patrol.web.triage import (
     assign_lead,
-    assignable_users,
     find_assignee,
     may_work,
     moves_for,
@@ -46,7 +45,7 @@ _BULK_REPORTED = 5  # refusals named in a bulk action's message; the rest are co
 def lead_queue(visit: Visit) -> Response:
     query = QueueQuery.from_params(visit.request.query_params)
     page = queue_page(visit.db, query, user=visit.user, page_size=visit.console.config.page_size)
-    sites = list(visit.db.scalars(select(Marketplace.code).order_by(Marketplace.code)))
+    choices = visit.console.choices.lists(visit.db)
     return visit.render(
         "leads.html",
         nav="leads",
@@ -55,8 +54,8 @@ def lead_queue(visit: Visit) -> Response:
         now=utcnow(),
         statuses=LEAD_STATUSES,
         sorts=list(SORTS),
-        sites=sites,
-        officers=assignable_users(visit.db),
+        sites=choices.sites,
+        officers=choices.assignees,
         mine=MINE,
         unassigned=UNASSIGNED,
         here=visit.request.url.path
@@ -154,7 +153,9 @@ def lead_page(visit: Visit) -> Response:
         may_work=may_work(visit.user, lead),
         moves=moves_for(lead),
         supervisor=supervisor,
-        officers=assignable_users(visit.db) if supervisor and lead.is_open else [],
+        officers=(
+            visit.console.choices.lists(visit.db).assignees if supervisor and lead.is_open else ()
+        ),
     )
 
 

@@ -1,0 +1,208 @@
+"""Running the console: one server process, or several that share the connections evenly.
+
+Why not uvicorn's own ``--workers``: its workers share one listening socket, and the
+worker that wakes first accepts every connection then waiting (the event loop accepts up
+to the backlog on each wake-up). A burst of keep-alive connections — a morning's
+browsers, or a benchmark's clients — then lands mostly on one worker: 15 of 20 in a
+measured run, which made that worker's pages three times as slow as the other's while it
+sat half idle. ``SO_REUSEPORT`` sockets, one per worker, fare little better: the kernel
+hashes each connection to a socket at random, and 14 of 20 was seen too.
+
+So, as Node.js's cluster module does by default, the supervisor accepts every
+connection itself and hands it to the workers in turn, over a Unix socket
+(``SCM_RIGHTS``); each worker serves the connections it is given with an ordinary
+uvicorn server. Twenty connections make ten each. The supervisor also starts again a
+worker that dies (but gives up if workers keep dying within seconds of starting: a bad
+setting would only loop), and on SIGINT or SIGTERM stops them all, each finishing the
+requests it is serving. Where the platform cannot pass sockets (no ``socket.send_fds``),
+uvicorn's own workers are used instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+from patrol.errors import PatrolError
+
+__all__ = ["serve_console"]
+
+logger = logging.getLogger(__name__)
+
+_APP = "patrol.web.app:create_app"
+_QUICK_DEATH_S = 10.0  # a worker that dies sooner than this after starting "keeps dying"
+_QUICK_DEATHS = 5  # ... this many times in a row: give up
+_STOP_GRACE_S = 20.0
+
+
+def serve_console(host: str, port: int, workers: int, access_log: bool) -> None:
+    """Serve the console on ``host:port`` with ``workers`` processes until stopped."""
+    options = {"host": host, "port": port, "access_log": access_log, "log_level": "warning"}
+    if workers == 1:
+        uvicorn.run(_APP, factory=True, **options)  # type: ignore[arg-type]
+        return
+    if not hasattr(socket, "send_fds"):
+        uvicorn.run(_APP, factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        return
+    _Supervisor(_listening_socket(host, port), workers, access_log).run()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PatrolError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+class _HandedServer(uvicorn.Server):
+    """A uvicorn server that listens on nothing: it serves the connections its
+    supervisor sends down ``channel``, and stops when the supervisor goes away."""
+
+    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
+        super().__init__(config)
+        self._channel = channel
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])
+        if self.should_exit:
+            return
+        loop = asyncio.get_running_loop()
+        self._channel.setblocking(False)
+        loop.add_reader(self._channel.fileno(), self._take, loop)
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            _, fds, _, _ = socket.recv_fds(self._channel, 1, 64)
+        except BlockingIOError:
+            return
+        except OSError:
+            fds = []
+        if not fds:  # the supervisor has gone: finish what is in hand, then stop
+            loop.remove_reader(self._channel.fileno())
+            self.should_exit = True
+            return
+        for fd in fds:
+            connection = socket.socket(fileno=fd)
+            loop.create_task(loop.connect_accepted_socket(self._protocol, connection))
+
+    def _protocol(self) -> asyncio.Protocol:
+        config = self.config
+        return config.http_protocol_class(  # type: ignore[call-arg]
+            config=config, server_state=self.server_state, app_state=self.lifespan.state
+        )
+
+
+def _work(channel: socket.socket, access_log: bool) -> None:
+    """One worker process: a uvicorn server fed by the supervisor."""
+    config = uvicorn.Config(_APP, factory=True, access_log=access_log, log_level="warning")
+    _HandedServer(config, channel).run()
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    channel: socket.socket  # the supervisor's end
+    started: float
+
+
+class _Supervisor:
+    def __init__(self, listener: socket.socket, count: int, access_log: bool) -> None:
+        self._listener = listener
+        self._count = count
+        self._access_log = access_log
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._next = 0
+        self._quick_deaths = 0
+        self._stopping = False
+
+    def run(self) -> None:
+        previous = {
+            number: signal.signal(number, self._stop) for number in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self._workers = [self._start() for _ in range(self._count)]
+            self._listener.settimeout(0.5)  # to look after the workers between connections
+            while not self._stopping:
+                try:
+                    connection, _ = self._listener.accept()
+                except TimeoutError:
+                    self._replace_dead()
+                    continue
+                except InterruptedError:
+                    continue
+                with connection:
+                    self._hand(connection)
+        finally:
+            self._listener.close()
+            self._stop_workers()
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _hand(self, connection: socket.socket) -> None:
+        """To the next worker in turn; one that cannot take it is replaced."""
+        for _ in range(len(self._workers) + 1):
+            index = self._next % len(self._workers)
+            self._next += 1
+            try:
+                socket.send_fds(self._workers[index].channel, [b"c"], [connection.fileno()])
+                return
+            except OSError:
+                self._replace_dead()
+        logger.error("no console worker could take a connection: dropped it")
+
+    def _replace_dead(self) -> None:
+        for index, worker in enumerate(self._workers):
+            if worker.process.is_alive() or self._stopping:
+                continue
+            quick = time.monotonic() - worker.started < _QUICK_DEATH_S
+            self._quick_deaths = self._quick_deaths + 1 if quick else 0
+            if self._quick_deaths >= _QUICK_DEATHS:
+                raise PatrolError(
+                    "console workers keep exiting at start (last exit code "
+                    f"{worker.process.exitcode}): see the messages above"
+                )
+            logger.warning(
+                "console worker %s exited (code %s): starting another",
+                worker.process.pid,
+                worker.process.exitcode,
+            )
+            worker.channel.close()
+            self._workers[index] = self._start()
+
+    def _start(self) -> _Worker:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        process = self._context.Process(target=_work, args=(theirs, self._access_log))
+        process.start()
+        theirs.close()
+        return _Worker(process=process, channel=ours, started=time.monotonic())
+
+    def _stop(self, number: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _stop_workers(self) -> None:
+        for worker in self._workers:
+            worker.channel.close()  # a worker stops when its channel closes ...
+            if worker.process.is_alive():
+                worker.process.terminate()  # ... or on SIGTERM, finishing what it serves
+        deadline = time.monotonic() + _STOP_GRACE_S
+        for worker in self._workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(5)
