@@ -232,7 +232,7 @@ def queue_page(
         .order_by(*order)
     )
     # Core, not the ORM: plain columns need no identity map or instance loading
-    leads = [QueueRow(*row) for row in session.connection().execute(rows)]
+    leads = [QueueRow(*row) for row in session.connection().execute(rows).all()]
     return QueuePage(leads=leads, total=total, page=page, pages=pages, page_size=page_size)
 
 
