@@ -11,7 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -26,6 +26,9 @@ __all__ = ["extract_listing", "parse_price"]
 
 _NUMBER = re.compile(r"\d[\d,\s]*(?:\.\d+)?")
 _URL_FIELDS = {"shop_url", "image_urls"}
+# a path from the site's root that ``urljoin`` would take as it is: no "//" (a host), no
+# dot segment, no parameters, query or fragment, nothing it would strip or re-quote
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9_\-~!$&'()*+,=:@%/.]*")
 
 
 def parse_price(text: str | None) -> Decimal | None:
@@ -46,10 +49,21 @@ def extract_listing(
 ) -> tuple[Listing, list[str]]:
     """The listing on this page, and the required fields it lacks."""
     listing = Listing(marketplace=profile.name, listing_id=listing_id, url=url)
+    root = selector.root
+    matched: dict[str, list[Any]] = {}  # by query: fields often share one (a link, its id)
+    origin: str | None = None
     for rule in profile.fields:
-        value = _read(selector, rule)
+        nodes = matched.get(rule.query)
+        if nodes is None:
+            nodes = matched[rule.query] = _nodes(root, rule.query)
+        value = _value(nodes, rule)
         if rule.name in _URL_FIELDS and value:
-            value = [_absolute(url, v) for v in value] if rule.many else _absolute(url, value)
+            if origin is None:
+                origin = _origin(url)
+            if rule.many:
+                value = [_absolute(url, v, origin) for v in value]
+            else:
+                value = _absolute(url, value, origin)
         _assign(listing, rule.name, value)
     if listing.currency is None:
         listing.currency = profile.currency
@@ -63,17 +77,24 @@ def _compiled(query: str) -> etree.XPath:
 
     ``_Element.xpath(text)`` parses the expression again on every call, which cost as
     much as evaluating it. Plain ``str`` results (``smart_strings=False``) are enough:
-    nothing here asks a string for its parent, and they are cheaper to make.
+    nothing here asks a string for its parent, and they are cheaper to make. Without a
+    namespace for them no expression here can call the EXSLT regular expressions, so they
+    are not registered for every evaluation either (``regexp=False``).
     """
-    return etree.XPath(query, smart_strings=False)
+    return etree.XPath(query, smart_strings=False, regexp=False)
 
 
-def _read(selector: Selector, rule: FieldRule) -> Any:
+def _nodes(root: Any, query: str) -> list[Any]:
     # lxml directly (parsel's wrapping of every match was the largest cost of a patrol's
     # own work per listing), with the same expressions and namespaces as root.xpath()
-    nodes = _compiled(rule.query)(selector.root)
+    nodes = _compiled(query)(root)
     if not isinstance(nodes, list):  # an XPath that computes a value (string(), count())
-        nodes = [nodes]
+        return [nodes]
+    return nodes
+
+
+def _value(nodes: list[Any], rule: FieldRule) -> Any:
+    """What the rule makes of the nodes its query matched (never changing the list)."""
     if rule.exists and rule.regex is None:
         return any(node is not False and node != "" for node in nodes)
     texts = [_clean(_text(node)) for node in nodes]
@@ -111,7 +132,19 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _absolute(base: str, url: str) -> str:
+def _origin(base: str) -> str:
+    """``scheme://host[:port]`` of an http(s) ``base``, as ``urljoin`` writes it; else ""."""
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _absolute(base: str, url: str, origin: str = "") -> str:
+    """``urljoin(base, url)``; a plain path from the root joins the origin without it
+    (four image links a listing, and ``urljoin`` parses the page's URL for each)."""
+    if origin and _PLAIN_PATH.fullmatch(url) and "/." not in url:
+        return origin + url
     return urljoin(base, url)
 
 
