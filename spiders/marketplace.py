@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from patrol.crawl.browser import (
@@ -87,12 +88,21 @@ class MarketplaceSpider(scrapy.Spider):
             spider.journal.open()  # a folder of another site's patrol fails here, early
         _apply_profile_settings(crawler, profile, config)
         crawler.signals.connect(spider._tune_collector, signal=signals.spider_opened)
-        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
-        crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
-        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
+        if profile.browser is not None or spider.journal is not None:
+            # only a kept browser page or a journal gives these work; a receiver of a
+            # signal costs every item a task, so a plain patrol connects none
+            crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+            crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+            crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
         return spider
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        # no "Crawled"/"Scraped" DEBUG records for a handler to drop (patrol.crawl.logformatter)
+        settings.set("LOG_FORMATTER", "patrol.crawl.logformatter.PatrolLogFormatter", "spider")
 
     # -- requests ---------------------------------------------------------------------
 
