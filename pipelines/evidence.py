@@ -25,12 +25,13 @@ a resumed patrol fetches the page again. Without a running event loop (a test ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
+import itertools
 import json
 import logging
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,27 +95,28 @@ def store_evidence(capture: PageCapture, directory: Path) -> tuple[str, str]:
 
 
 class EvidenceWriter:
-    """Writes captures under one evidence folder, with as few file system calls as it can.
+    """Writes captures under one evidence folder, with as few system calls as it can.
 
     The hash named by the capture (the spider's, of the same body) is used as it is. Folders
     made once are remembered, and a sidecar whose bytes would not change (the same page
     kept again) is not written again: on a journalling file system every file created or
-    renamed costs the kernel more than the bytes in it. One writer is used by one thread
-    at a time.
+    renamed costs the kernel more than the bytes in it, and on the writer thread each call
+    is one more hand-over of the GIL. One writer is used by one thread at a time.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._folders: set[Path] = set()
+        self._root = os.fspath(directory)
+        self._folders: set[str] = set()
 
     def store(self, capture: PageCapture) -> tuple[str, str]:
         """Write the capture; return (sha256 of the body, relative body path)."""
         sha256 = capture.sha256 or hashlib.sha256(capture.body).hexdigest()
         files = evidence_files(sha256, capture.screenshot is not None)
-        body_path = self.directory / files.body
-        known = body_path.exists()
+        body_path = os.path.join(self._root, files.body)
+        known = os.path.exists(body_path)
         if known:
-            self._folders.add(body_path.parent)
+            self._folders.add(os.path.dirname(body_path))
         else:
             self._write(body_path, gzip.compress(capture.body, compresslevel=6, mtime=0))
         sidecar: dict[str, Any] = {
@@ -129,24 +131,24 @@ class EvidenceWriter:
         }
         if capture.screenshot is not None and files.screenshot is not None:
             sidecar["screenshot_sha256"] = hashlib.sha256(capture.screenshot).hexdigest()
-            self._write(self.directory / files.screenshot, capture.screenshot)
+            self._write(os.path.join(self._root, files.screenshot), capture.screenshot)
         data = json.dumps(sidecar, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-        meta_path = self.directory / files.meta
+        meta_path = os.path.join(self._root, files.meta)
         if not (known and _holds(meta_path, data)):
             self._write(meta_path, data)
         return sha256, files.body
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, path: str, data: bytes) -> None:
         """:func:`_write_atomic`, making the folder first unless this writer made it (or
         found it) before; a folder removed since is made again."""
-        folder = path.parent
+        folder = os.path.dirname(path)
         if folder in self._folders:
             try:
                 _write_atomic(path, data)
                 return
             except FileNotFoundError:
                 self._folders.discard(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folder(folder)
         _write_atomic(path, data)
         self._folders.add(folder)
 
@@ -224,22 +226,55 @@ def _is_flagged(listing: Listing) -> bool:
     return listing.verdict is not None and listing.verdict.flagged
 
 
-def _holds(path: Path, data: bytes) -> bool:
+def _holds(path: str, data: bytes) -> bool:
     """Whether the file at ``path`` holds exactly ``data`` (False if it cannot be read)."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             return handle.read(len(data) + 1) == data
     except OSError:
         return False
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """``data`` at ``path`` via a temporary file in its folder (which must exist) and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def _make_folder(folder: str) -> None:
+    """``folder`` and any missing parents (one call when only the last one is missing)."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        os.mkdir(folder)
+    except FileExistsError:
+        if not os.path.isdir(folder):
+            raise
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+_TMP_FLAGS |= getattr(os, "O_CLOEXEC", 0)
+_tmp_numbers = itertools.count()
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """``data`` at ``path`` via a temporary file in its folder (which must exist) and a rename.
+
+    The temporary file is made as :func:`tempfile.mkstemp` makes one (exclusive, not
+    following links, mode 0600), named by process and a counter rather than at random; a
+    name left by a killed process of the same number is passed over.
+    """
+    folder = os.path.dirname(path)
+    while True:
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_tmp_numbers)}")
+        try:
+            fd = os.open(tmp, _TMP_FLAGS, 0o600)
+            break
+        except FileExistsError:
+            continue
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise

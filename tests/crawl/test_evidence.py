@@ -216,3 +216,33 @@ def test_a_failed_background_write_keeps_the_listing(tmp_path: Path) -> None:
     item = asyncio.run(crawl())
     assert item.evidence_path is None and item.capture is None
     assert pipeline.stats.get_value("patrol/evidence_errors") == 1
+
+
+def test_files_are_made_private_and_a_left_over_temporary_name_is_passed_over(
+    pipeline: EvidencePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itertools
+    import os
+    import stat
+
+    root = pipeline.evidence.directory
+    digest = hashlib.sha256(BODY).hexdigest()
+    folder = root / digest[:2] / digest[2:4]
+    folder.mkdir(parents=True)
+    left_over = folder / f".tmp-{os.getpid()}-0"
+    left_over.write_bytes(b"a killed patrol's half-written page")
+    monkeypatch.setattr("pipelines.evidence._tmp_numbers", itertools.count())
+    item = _run(pipeline, _listing(flagged=True))
+    body = root / str(item.evidence_path)
+    assert gzip.decompress(body.read_bytes()) == BODY
+    assert left_over.read_bytes() == b"a killed patrol's half-written page"  # not ours
+    assert stat.S_IMODE(body.stat().st_mode) == 0o600 & ~_umask()
+    assert {p.name for p in folder.iterdir()} == {left_over.name, body.name, f"{digest}.json"}
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
