@@ -69,6 +69,10 @@ ISO_CODES = frozenset(
         "ZAR",
     ]
 )
+# longest first, so "HK$" is read before "$"
+_SYMBOLS_LONGEST_FIRST = tuple(sorted(_SYMBOLS, key=len, reverse=True))
+_ISO_CODE = re.compile(r"[A-Z]{3}")
+_CODE_IN_TEXT = re.compile(r"\b([A-Z]{3})\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d[\d.,' \u00a0]*")
@@ -120,11 +124,11 @@ def parse_price(value: Any) -> tuple[Decimal | None, str | None]:
         return None, None
     currency = None
     upper = value.upper()
-    for symbol in sorted(_SYMBOLS, key=len, reverse=True):
+    for symbol in _SYMBOLS_LONGEST_FIRST:
         if symbol in upper:
             currency = _SYMBOLS[symbol]
             break
-    if currency is None and (code := re.search(r"\b([A-Z]{3})\b", value)):
+    if currency is None and (code := _CODE_IN_TEXT.search(value)):
         currency = code.group(1) if code.group(1) in ISO_CODES else None
     return _amount(value), currency
 
@@ -153,7 +157,7 @@ def normalise_listing(listing: Listing, config: NormaliseConfig = NormaliseConfi
     declared = listing.currency.strip().upper() if isinstance(listing.currency, str) else None
     declared = _SYMBOLS.get(declared, declared) if declared else None
     listing.currency = declared or currency or (config.default_currency if price else None)
-    if listing.currency is not None and not re.fullmatch(r"[A-Z]{3}", listing.currency):
+    if listing.currency is not None and not _ISO_CODE.fullmatch(listing.currency):
         warnings.append(f"currency {listing.currency!r} is not an ISO 4217 code")
         listing.currency = None
     listing.image_urls = list(dict.fromkeys(u.strip() for u in listing.image_urls if u.strip()))
