@@ -123,7 +123,9 @@ class View:
         if not base.text:
             self.text = ""
         elif kind == "compact":
-            self.text = base.text.translate(_DROP_SEPARATORS)
+            # two C passes; translate() would raise and swallow a LookupError for every
+            # character its two-entry mapping lacks
+            self.text = base.text.replace(_WHITESPACE, "").replace(_SEPARATOR, "")
         else:
             text = base.text
             if "-" in text or "  " in text:
@@ -289,7 +291,6 @@ class _FoldTable(dict[int, str]):
 _COMPLEX: set[str] = set()
 _TABLE = _FoldTable()
 _SEPARATORS = frozenset((_WHITESPACE, _SEPARATOR))
-_DROP_SEPARATORS = {ord(_WHITESPACE): None, ord(_SEPARATOR): None}
 _SEPARATOR_RUN = re.compile(r"[ \-]+")
 _WORD_RUN = re.compile(r"[^ \-]+")
 _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
