@@ -189,8 +189,12 @@ def parse_patent_numbers(text: str | None, *, listed: bool = False) -> list[Pate
     if not text:
         return []
     source = text[:20_000]
+    # reading as ASCII turns digits into digits and nothing else into one, so a text
+    # without three in a row has no number either way: most titles end here, unread
+    if not _DIGITS.search(source):
+        return []
     folded = source if source.isascii() else source.translate(_READ_AS_ASCII)
-    if not _DIGITS.search(folded) or not (listed or _MARKER.search(folded)):
+    if not (listed or _MARKER.search(folded)):
         return []
     found: list[PatentNumber] = []
     taken: list[tuple[int, int]] = []

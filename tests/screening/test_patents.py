@@ -59,12 +59,15 @@ def test_spans_index_the_given_text() -> None:
 def test_text_is_read_as_ascii_exactly_as_the_full_width_map_reads_it() -> None:
     import random
 
-    from patrol.screening.patents import _FULL_WIDTH, _READ_AS_ASCII
+    from patrol.screening.patents import _DIGITS, _FULL_WIDTH, _READ_AS_ASCII
 
     rng = random.Random(3)
-    alphabet = "专利号ＺＬ２０１５。．·:：ZL CN 0123456789abc"
+    alphabet = "专利号ＺＬ２０１５。．·:：ZL CN 0123456789abc١٢٣"
     alphabet += "\u00e4\u3000\uff5e\uff5f\ud7ff\U0001f600"
     for _ in range(2_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
-        assert text.translate(_READ_AS_ASCII) == text.translate(_FULL_WIDTH)
+        folded = text.translate(_FULL_WIDTH)
+        assert text.translate(_READ_AS_ASCII) == folded
+        # digits are looked for before reading: the answer must not depend on it
+        assert bool(_DIGITS.search(text)) == bool(_DIGITS.search(folded))
     assert parse_patent_numbers("专利号：ＺＬ ２０１５ １ ０１２３４５６。７")  # still read
