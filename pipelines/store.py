@@ -13,7 +13,8 @@ commit waits for the disk (``synchronous = FULL``). Batches are still written on
 time and in order — a flush first waits for the batch before it — and the counts and any
 error are taken in on the crawl's thread. A resumable patrol (batch size 1) writes in
 the crawl's thread: its journal notes an item as done once this pipeline has returned it,
-which must mean committed.
+which must mean committed. So does a distributed worker (``writes_in_background`` False):
+it gives a request's lease back after a flush, which must mean committed too.
 
 At the end of a *complete* patrol (close reason ``finished``, no request left blocked, not
 resumed from a journal), listings of each patrolled marketplace that this patrol did not
@@ -32,7 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -97,6 +98,9 @@ _STAT_KEYS = (
 
 
 class StorePipeline:
+    #: whether a running crawl may write its batches on a background thread (see above)
+    writes_in_background: ClassVar[bool] = True
+
     def __init__(self, crawler: Crawler, store_config: StoreConfig, store: ListingStore) -> None:
         self.crawler = crawler
         self.config = store_config
@@ -129,7 +133,8 @@ class StorePipeline:
         self.started_at = utcnow()
         self._last_flush = time.monotonic()
         self._start_timer()
-        if self._timer is not None and self.config.batch_size > 1:  # a crawl is running
+        running = self._timer is not None  # a crawl, not a replay or a test's direct call
+        if running and self.config.batch_size > 1 and self.writes_in_background:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patrol-store")
 
     def _start_timer(self) -> None:

@@ -39,6 +39,10 @@ _INCOMPLETE_STATS = ("patrol/blocked_requests", "patrol/resume_skipped", "patrol
 
 
 class LeasedStorePipeline(StorePipeline):
+    # A flush releases leases: it must return once its batch is committed, not when a
+    # background thread has been handed it, or a worker killed in between loses the batch.
+    writes_in_background = False
+
     def __init__(self, crawler: Crawler, store_config: StoreConfig, store: ListingStore) -> None:
         super().__init__(crawler, store_config, store)
         self.patrol = DistributedPatrol.of(crawler)
