@@ -48,11 +48,14 @@ class PreparedListing:
     classes: frozenset[str] = frozenset()
 
 
+_TEXT_FIELDS = ("title", "currency", "brand", "category", "description", "shop_id", "shop_name")
+_TEXT_OR_NONE = (str, type(None))  # a tuple: isinstance() is slower with the union type
+
+
 def clean_listing(listing: Listing) -> Listing:
     """The listing with every field of the wrong type as missing (a spider bug or odd data)."""
-    text_fields = ("title", "currency", "brand", "category", "description", "shop_id", "shop_name")
     changes: dict[str, object] = {
-        name: None for name in text_fields if not isinstance(getattr(listing, name), str | None)
+        name: None for name in _TEXT_FIELDS if not isinstance(getattr(listing, name), _TEXT_OR_NONE)
     }
     price = listing.price
     if price is not None and not (isinstance(price, Decimal) and price.is_finite()):
