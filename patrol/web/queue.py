@@ -166,6 +166,7 @@ class QueueRow:
         return ", ".join(named) or (self.brand or "")
 
 
+#: the columns of a queue row, in :class:`QueueRow`'s field order (rows are built by position)
 _ROW_COLUMNS = (
     Lead.id,
     Lead.status,
