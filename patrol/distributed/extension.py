@@ -142,7 +142,8 @@ class DistributedPatrol:
         if self.redis_lost:
             return
         try:
-            self.frontier.beat()
+            if not self.frontier.beat():
+                self._taken_for_dead()
             self.frontier.requeue_dead()
             if self.store is None or not self.store.has_unstored_items():
                 self.release_completed()
@@ -150,6 +151,20 @@ class DistributedPatrol:
             self.redis_failed(exc)
             return
         self._wake_engine()
+
+    def _taken_for_dead(self) -> None:
+        # nothing is lost (the re-queued requests are fetched again), but the patrol does
+        # work twice: the heartbeat timeout is too short for this machine's stalls
+        logger.warning(
+            "worker %s of patrol %s missed its heartbeat for over %g s and was taken for "
+            "dead: its in-flight requests were re-queued and will be fetched twice "
+            "(raise PATROL_WORKER_TIMEOUT if this repeats)",
+            self.frontier.worker_id,
+            self.patrol_id,
+            self.config.worker_timeout,
+        )
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("patrol/taken_for_dead")
 
     def release_completed(self) -> None:
         """Release the leases of requests that are done and whose output is stored.

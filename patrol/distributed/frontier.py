@@ -9,8 +9,13 @@ atomic Lua script or command so that any number of workers can share the keys:
   destructively, so a worker killed with requests in flight would lose them; with leases
   they stay in Redis until the worker has *stored* what they produced, and a worker that
   stops beating its heart is declared dead and its leases go back into the queue.
+- **enqueueing**: the dupefilter's fingerprint and the queue's entry are added in one
+  script, so no moment exists in which a request counts as seen but is not queued (a worker
+  killed there would lose it, and every worker would drop it as a duplicate).
 - **workers**: a sorted set of worker id → last heartbeat (Redis server time, so the
-  clocks of the machines do not matter).
+  clocks of the machines do not matter). A worker that stalls past the timeout is taken
+  for dead like a killed one; its next beat says so, and its in-flight requests are
+  fetched again (twice, not lost).
 - **meta**: who seeds the start requests (exactly one worker), whether seeding is done,
   the ``patrol_runs`` id every worker records into, and who finalised the patrol.
 - **stats**: the integer crawl stats of every worker, summed, for the one run record.
@@ -37,6 +42,15 @@ import redis
 __all__ = ["Frontier", "FrontierKeys", "FrontierState", "new_patrol_id", "new_worker_id"]
 
 logger = logging.getLogger(__name__)
+
+# Queue a request unless its fingerprint is seen (both at once). KEYS: dupefilter, queue;
+# ARGV: fingerprint ('' for a request that is never filtered), score, encoded request.
+# Returns 1 if queued, 0 for a duplicate.
+_ENQUEUE = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
 
 # Pop the best (lowest score = highest priority) request and lease it to the worker.
 _LEASE_NEXT = """
@@ -79,10 +93,10 @@ return #leases / 2
 """
 
 # Heartbeat: KEYS[1] workers; ARGV[1] worker id. Redis time, not the worker's clock.
+# Returns 1 if the worker was not in the set (new, or taken for dead and re-queued).
 _BEAT = """
 local now = redis.call('TIME')
-redis.call('ZADD', KEYS[1], tonumber(now[1]) + tonumber(now[2]) / 1e6, ARGV[1])
-return 1
+return redis.call('ZADD', KEYS[1], tonumber(now[1]) + tonumber(now[2]) / 1e6, ARGV[1])
 """
 
 # Live workers other than ARGV[2]: KEYS[1] workers; ARGV[1] timeout.
@@ -201,6 +215,7 @@ class Frontier:
         self.keys = keys
         self.worker_id = worker_id
         self.worker_timeout = worker_timeout
+        self._enqueue = server.register_script(_ENQUEUE)
         self._lease_next = server.register_script(_LEASE_NEXT)
         self._requeue_dead = server.register_script(_REQUEUE_DEAD)
         self._beat = server.register_script(_BEAT)
@@ -246,8 +261,19 @@ class Frontier:
 
     # -- heartbeat and leases --------------------------------------------------------
 
-    def beat(self) -> None:
-        self._beat(keys=[self.keys.workers], args=[self.worker_id])
+    def beat(self) -> bool:
+        """Beat; False if this worker had been taken for dead (its leases re-queued)."""
+        return not self._beat(keys=[self.keys.workers], args=[self.worker_id])
+
+    def enqueue(self, encoded: bytes, score: float, fingerprint: str | None) -> bool:
+        """Queue a request and mark its fingerprint seen, atomically; False if it was
+        seen before (``fingerprint`` None: a request that is never filtered)."""
+        return bool(
+            self._enqueue(
+                keys=[self.keys.dupefilter, self.keys.requests],
+                args=[fingerprint or "", score, encoded],
+            )
+        )
 
     def lease_next(self) -> bytes | None:
         """Pop the next request (encoded) and lease it to this worker."""

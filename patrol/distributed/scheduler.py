@@ -44,6 +44,10 @@ class LeasingQueue(PriorityQueue):
         self.patrol = DistributedPatrol.of(spider.crawler)
         self.leased: dict[Request, bytes] = {}
 
+    def encode(self, request: Request) -> bytes:
+        """The request as this queue stores it (scrapy-redis's serializer)."""
+        return bytes(self._encode_request(request))
+
     def pop(self, timeout: int = 0) -> Request | None:
         data = self.patrol.frontier.lease_next()
         if data is None:
@@ -96,16 +100,22 @@ class PatrolScheduler(Scheduler):
             logger.info("joined patrol %s: %d requests queued", self.patrol.patrol_id, queued)
 
     # scrapy-redis 0.9.1 passes ``spider=`` to the stats collector, which Scrapy 2.13+
-    # deprecates; these two are its methods without that argument.
+    # deprecates; these two are its methods without that argument (and enqueueing made
+    # one atomic step).
 
     def enqueue_request(self, request: Request) -> bool:
+        # scrapy-redis marks the fingerprint seen, then pushes: two calls, between which
+        # a killed worker would leave the request seen by all and queued nowhere
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         try:
-            if not request.dont_filter and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                return False
-            self.queue.push(request)
+            queued = self.patrol.frontier.enqueue(
+                self.queue.encode(request), -request.priority, fingerprint
+            )
         except redis.RedisError as exc:
             self.patrol.redis_failed(exc)
+            return False
+        if not queued:
+            self.df.log(request, self.spider)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
@@ -153,11 +163,17 @@ class PatrolScheduler(Scheduler):
         return [request for request in self.queue.leased if request not in busy]
 
     def release(self, requests: list[Request]) -> None:
-        """Release the leases of ``requests`` (their output is stored)."""
+        """Release the leases of ``requests`` (their output is stored).
+
+        A lease is the encoded request, so a request this worker holds twice — re-queued
+        while it was taken for dead, and leased again — is one lease: it is released
+        when the last of the two is done, not when the first is.
+        """
         if not requests:
             return
-        encoded = [self.queue.leased.pop(request) for request in requests]
-        self.patrol.frontier.release(encoded)
+        leased = self.queue.leased
+        done = {leased.pop(request) for request in requests}
+        self.patrol.frontier.release(list(done.difference(leased.values())))
 
     @property
     def leases_held(self) -> int:

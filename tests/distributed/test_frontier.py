@@ -96,3 +96,31 @@ def test_joining_follows_the_site_current_patrol(server: redis.Redis, redis_pref
     assert Frontier.current_patrol(server, redis_prefix, "taoji") is None
     third = Frontier.join(server, redis_prefix, "taoji", None)
     assert third.keys.patrol_id != first.keys.patrol_id
+
+
+def test_enqueueing_marks_seen_and_queues_in_one_step(
+    server: redis.Redis, redis_prefix: str
+) -> None:
+    worker = _worker(server, redis_prefix, "w1")
+    assert worker.enqueue(b"first", -5, "fp-1")
+    assert not worker.enqueue(b"first again", 0, "fp-1")  # a duplicate: not queued
+    assert worker.enqueue(b"unfiltered", 0, None) and worker.enqueue(b"unfiltered 2", 0, None)
+    assert server.zrange(worker.keys.requests, 0, -1, withscores=True) == [
+        (b"first", -5.0), (b"unfiltered", 0.0), (b"unfiltered 2", 0.0)
+    ]  # fmt: skip
+    assert server.smembers(worker.keys.dupefilter) == {b"fp-1"}
+
+
+def test_a_stalled_worker_hears_it_was_taken_for_dead(
+    server: redis.Redis, redis_prefix: str
+) -> None:
+    stalled = _worker(server, redis_prefix, "stalled", timeout=0.3)
+    alive = _worker(server, redis_prefix, "alive", timeout=0.3)
+    server.zadd(stalled.keys.requests, {b"a": 0})
+    assert stalled.lease_next() == b"a"
+    time.sleep(0.5)
+    assert alive.beat()  # it was in the set all along
+    assert alive.requeue_dead() == 1
+    assert not stalled.beat()  # back in the set, told that it had been dropped
+    assert stalled.beat()
+    assert stalled.lease_next() == b"a"  # its old lease, queued again, leased again
