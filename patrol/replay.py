@@ -171,15 +171,19 @@ def apply_replay(session: Session, plan: ReplayPlan) -> dict[str, int]:
     counts = {"created": 0, "dismissed": 0, "noted": 0, "rescored": 0}
     for change in plan.create:
         verdict = change.verdict
+        listing = session.execute(
+            select(ListingRow.marketplace_id, ListingRow.evidence_path).where(
+                ListingRow.id == change.listing_pk
+            )
+        ).one()
         lead = Lead(
             listing_pk=change.listing_pk,
+            marketplace_id=listing.marketplace_id,
             status="new",
             score=verdict.score,
             reasons=[hit.to_dict() for hit in verdict.hits],
             rulebook_version=version,
-            evidence_path=session.scalar(
-                select(ListingRow.evidence_path).where(ListingRow.id == change.listing_pk)
-            ),
+            evidence_path=listing.evidence_path,
             created_at=now,
             updated_at=now,
         )

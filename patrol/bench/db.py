@@ -152,6 +152,7 @@ def _baseline_rate(url: str, count: int) -> float:
             if item.verdict.flagged:
                 lead = Lead(
                     listing_pk=listing.id,
+                    marketplace_id=listing.marketplace_id,
                     score=item.verdict.score,
                     reasons=[hit.to_dict() for hit in item.verdict.hits],
                 )

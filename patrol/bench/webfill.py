@@ -195,8 +195,8 @@ def _one_lead(
     deadline = seen + timedelta(days=rng.randint(3, 40)) if worked else None
     case_id = shop if shop <= cases and rng.random() < 0.5 else None
     tables[Lead].append({
-        "id": n, "listing_pk": n, "status": status, "score": score, "reasons": [hit],
-        "rulebook_version": "bench", "evidence_path": None,
+        "id": n, "listing_pk": n, "marketplace_id": site, "status": status, "score": score,
+        "reasons": [hit], "rulebook_version": "bench", "evidence_path": None,
         "assignee": names[n % len(names)] if worked else None, "deadline": deadline,
         "key_case": case_id is not None and case_id % 10 == 0, "case_id": case_id,
         "relisted": False, "relisted_from_lead_id": None,

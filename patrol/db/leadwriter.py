@@ -139,6 +139,7 @@ class LeadWriter:
             rows.append(
                 {
                     "listing_pk": s.pk,
+                    "marketplace_id": s.marketplace_id,
                     "score": verdict.score if verdict is not None else old[2] if old else 0.0,
                     "reasons": [h.to_dict() for h in verdict.hits] if verdict else [],
                     "evidence_path": s.listing.evidence_path,

@@ -234,6 +234,12 @@ class Case(Base):
     shop: Mapped[Shop | None] = relationship()
 
 
+#: the urgency order of the console queue, as index columns (patrol.web.queue.SORTS)
+_URGENCY = (text("(deadline IS NULL)"), "deadline", text("score DESC"), "id")
+#: what every queue index ends with: the listing (for its rule hits) and the site
+_QUEUE_TAIL = ("listing_pk", "marketplace_id")
+
+
 class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
@@ -245,28 +251,19 @@ class Lead(Base):
             postgresql_where=text(OPEN_LEAD_SQL),
         ),
         Index("ix_leads_status_deadline", "status", "deadline"),
-        # the console queue's sort orders (patrol.web.queue.SORTS): status, order, listing
-        Index(
-            "ix_leads_queue_urgency",
-            "status",
-            text("(deadline IS NULL)"),
-            "deadline",
-            text("score DESC"),
-            "id",
-            "listing_pk",
-        ),
-        Index("ix_leads_queue_score", "status", "score", "id", "listing_pk"),
-        Index("ix_leads_queue_newest", "status", "created_at", "id", "listing_pk"),
-        Index("ix_leads_queue_updated", "status", "updated_at", "id", "listing_pk"),
+        # the console queue's sort orders (patrol.web.queue.SORTS): status, the order, then
+        # what the queue's filters read off the index (the listing for its rule hits, the
+        # site) — see migrations 0002_console_accounts and 0003_lead_marketplace
+        Index("ix_leads_queue_urgency", "status", *_URGENCY, *_QUEUE_TAIL),
+        Index("ix_leads_queue_score", "status", "score", "id", *_QUEUE_TAIL),
+        Index("ix_leads_queue_newest", "status", "created_at", "id", *_QUEUE_TAIL),
+        Index("ix_leads_queue_updated", "status", "updated_at", "id", *_QUEUE_TAIL),
         # ... and the default queue (open leads, by urgency), which PostgreSQL cannot read
         # in order off the status-first index when the status is one of five
         Index(
             "ix_leads_open_urgency",
-            text("(deadline IS NULL)"),
-            "deadline",
-            text("score DESC"),
-            "id",
-            "listing_pk",
+            *_URGENCY,
+            *_QUEUE_TAIL,
             sqlite_where=text(OPEN_LEAD_SQL),
             postgresql_where=text(OPEN_LEAD_SQL),
         ),
@@ -274,6 +271,10 @@ class Lead(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_pk: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    # the listing's, copied (it never changes): the queue's site filter reads it off an index
+    marketplace_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplaces.id", name="fk_leads_marketplace_id")
+    )
     status: Mapped[str] = mapped_column(String(20), default="new")
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[Any]] = mapped_column(default=list)  # Verdict hits, as dicts

@@ -263,6 +263,7 @@ def file_reported_lead(
     now = utcnow()
     lead = Lead(
         listing_pk=listing.id,
+        marketplace_id=listing.marketplace_id,
         status="new",
         score=float(verdict.get("score", listing.score or 0.0)),
         reasons=list(verdict.get("hits", [])),

@@ -115,7 +115,7 @@ class QueueQuery:
 
     def lead_filter(self) -> LeadFilter:
         assignee = None if self.assignee in ("", MINE, UNASSIGNED) else self.assignee
-        # the site is left to extra_conditions / _narrow: the page needs it as an EXISTS
+        # the site is left to extra_conditions: the lead's own copy, not a join
         return LeadFilter(
             statuses=self.statuses or OPEN_LEAD_STATUSES,
             assignee=assignee,
@@ -124,8 +124,11 @@ class QueueQuery:
         )
 
     def extra_conditions(self, user: User) -> list[ColumnElement[bool]]:
-        """What :class:`LeadFilter` does not know: mine, unassigned, brand, rule."""
+        """What :class:`LeadFilter` does not do here: site, mine, unassigned, brand, rule."""
         conditions: list[ColumnElement[bool]] = []
+        if self.site:
+            marketplace = select(Marketplace.id).where(Marketplace.code == self.site)
+            conditions.append(Lead.marketplace_id == marketplace.scalar_subquery())
         if self.assignee == MINE:
             conditions.append(or_(Lead.assignee == user.full_name, Lead.assignee == user.name))
         elif self.assignee == UNASSIGNED:
@@ -203,11 +206,9 @@ def queue_page(
 
     Two queries, none per lead: the count (see :func:`_count`), and the page's leads with
     their listing's, shop's and marketplace's columns, picked by a subquery of their ids.
-    Picking the ids reads only a queue index (which holds the status, the sort keys and
-    the listing), where sorting wide rows — or joining every matching lead to its
-    listing — would not; the site is an EXISTS on the listing there, so the index order
-    is kept, but a join in the count, which reads every match anyway and is fastest
-    starting from the site's listings.
+    Picking the ids reads only a queue index (which holds the status, the sort keys, the
+    listing and the site), where sorting wide rows — or joining every matching lead to its
+    listing — would not.
     """
     statement = query.lead_filter().statement(now or utcnow())
     extra = query.extra_conditions(user)
@@ -218,8 +219,6 @@ def queue_page(
     pages = max(1, math.ceil(total / page_size))
     page = min(query.page, pages)
     ids = _narrow(Lead.id, where)
-    if query.site:
-        ids = ids.where(_on_site(query.site))
     order = SORTS[query.sort]
     ids = ids.order_by(*order).limit(page_size).offset((page - 1) * page_size)
     # the page's leads by primary key, in one round trip: their filters again would only
@@ -258,11 +257,6 @@ def _count(
         if known is not None:
             return known
     count = _narrow(func.count(Lead.id), where)
-    if query.site:
-        count = count.join(ListingRow, ListingRow.id == Lead.listing_pk).join(
-            Marketplace, Marketplace.id == ListingRow.marketplace_id
-        )
-        count = count.where(Marketplace.code == query.site)
     total = int(session.scalar(count) or 0)
     if key is not None:
         _COUNTS.put(key, total)
@@ -301,13 +295,6 @@ def _narrow(column: Any, where: ColumnElement[bool] | None) -> Select[Any]:
     """``SELECT column FROM leads WHERE …``: no join unless a filter adds one."""
     statement = select(column).select_from(Lead)
     return statement.where(where) if where is not None else statement
-
-
-def _on_site(site: str) -> ColumnElement[bool]:
-    marketplace = select(Marketplace.id).where(Marketplace.code == site).scalar_subquery()
-    return exists().where(
-        ListingRow.id == Lead.listing_pk, ListingRow.marketplace_id == marketplace
-    )
 
 
 def _hit_exists(condition: ColumnElement[bool]) -> ColumnElement[bool]:
