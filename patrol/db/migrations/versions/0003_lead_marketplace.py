@@ -24,7 +24,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _OPEN_LEADS = sa.text("status IN ('new', 'triaged', 'assigned', 'confirmed', 'notice_sent')")
-_URGENCY = [sa.text("(deadline IS NULL)"), "deadline", sa.text("score DESC"), "id", "listing_pk"]
+_URGENCY: list[sa.TextClause | str] = [
+    sa.text("(deadline IS NULL)"), "deadline", sa.text("score DESC"), "id", "listing_pk"
+]  # fmt: skip
 #: queue index → its columns before this revision (``status`` first, except the open one)
 _QUEUE_INDEXES: dict[str, list[sa.TextClause | str]] = {
     "ix_leads_queue_urgency": ["status", *_URGENCY],
@@ -36,10 +38,11 @@ _QUEUE_INDEXES: dict[str, list[sa.TextClause | str]] = {
 
 
 def _create_queue_indexes(extra: list[str]) -> None:
-    partial = {"sqlite_where": _OPEN_LEADS, "postgresql_where": _OPEN_LEADS}
     for name, columns in _QUEUE_INDEXES.items():
-        where = partial if name == "ix_leads_open_urgency" else {}
-        op.create_index(name, "leads", [*columns, *extra], **where)
+        where = _OPEN_LEADS if name == "ix_leads_open_urgency" else None
+        op.create_index(
+            name, "leads", [*columns, *extra], sqlite_where=where, postgresql_where=where
+        )
 
 
 def _drop_queue_indexes() -> None:
