@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from patrol import config
@@ -129,7 +130,8 @@ def create_patrol_engine(url: str, *, server_threads: int | None = None) -> Engi
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": busy_timeout()}
     else:
-        kwargs["pool_pre_ping"] = True
+        # a server pings only connections that sat idle (see _ping_when_idle)
+        kwargs["pool_pre_ping"] = server_threads is None
         if (
             parsed.get_backend_name() == "postgresql"
             and parsed.get_driver_name() == "psycopg"
@@ -145,7 +147,38 @@ def create_patrol_engine(url: str, *, server_threads: int | None = None) -> Engi
         raise PatrolError(f"cannot use database {display_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif server_threads is not None:
+        _ping_when_idle(engine)
     return engine
+
+
+#: a server's pooled connection unused this long is pinged before it is handed out
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a connection on checkout only if it sat in the pool for a while.
+
+    ``pool_pre_ping`` costs a round trip on every checkout — one of a console page's four.
+    A connection given back a moment ago is as alive as the ping would prove; one that
+    waited through a quiet spell (or a database restart) is pinged, and a dead one is
+    replaced before any request sees it (SQLAlchemy's pessimistic disconnect handling:
+    ``DisconnectionError`` from a checkout listener makes the pool retry).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any driver error means: not this connection
+            raise DisconnectionError(f"idle connection did not answer a ping: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

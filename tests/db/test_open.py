@@ -106,3 +106,29 @@ def test_a_long_read_does_not_keep_a_patrol_waiting(
     finally:
         reader.dispose()
         writer.dispose()
+
+
+@pytest.mark.postgres
+def test_a_server_replaces_a_connection_that_died_while_idle(
+    pg_session_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console's pool pings only connections that sat idle; a dead one is replaced."""
+    from patrol.db import engine as engine_module
+
+    database = open_database(pg_session_url, server_threads=1)
+    pid = "SELECT pg_backend_pid()"
+    try:
+        with database.engine.connect() as connection:
+            first = connection.scalar(text(pid))
+        with database.engine.connect() as connection:  # just given back: not pinged
+            assert connection.scalar(text(pid)) == first
+        admin = open_database(pg_session_url)
+        with admin.engine.connect() as connection:  # the database drops it while idle
+            assert connection.scalar(text(f"SELECT pg_terminate_backend({first})"))
+        admin.dispose()
+        monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.0)
+        with database.engine.connect() as connection:  # idle "long enough": pinged, replaced
+            second = connection.scalar(text(pid))
+        assert second != first
+    finally:
+        database.dispose()
