@@ -307,7 +307,7 @@ _COUNTS = _Remembered()
 
 
 def _row_columns(dialect: str) -> tuple[Any, ...]:
-    named = literal_column(_NAMED_BRANDS.get(dialect, _NAMED_BRANDS["sqlite"]))
+    named: ColumnElement[Any] = literal_column(_NAMED_BRANDS.get(dialect, _NAMED_BRANDS["sqlite"]))
     return tuple(named if column is None else column for column in _ROW_COLUMNS)
 
 
