@@ -12,6 +12,7 @@ ordinary product words, so filters and text columns see realistic variety.
 
 from __future__ import annotations
 
+import logging
 import random
 import zlib
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 from patrol.db import open_database
@@ -40,6 +42,8 @@ from patrol.db.models import (
 from patrol.screening.verdict import Hit, RegistryRef
 
 __all__ = ["SITES", "Filled", "fill_database"]
+
+logger = logging.getLogger(__name__)
 
 SITES = ("taoji", "kuaigou", "bazaar")
 #: brand id → how sellers write it (exact, Chinese, look-alike, split, pinyin)
@@ -231,12 +235,26 @@ def _write(url: str, tables: _Rows) -> None:
                     )
         # What months of use leave: fresh statistics and, on PostgreSQL, a visibility map
         # (VACUUM, outside a transaction) so that index-only scans stay index-only, and
-        # autovacuum does not choose the benchmark's minute to catch up on 100,000 rows.
+        # autovacuum does not choose the benchmark's minute to catch up on 100,000 rows;
+        # and the fill's write-ahead log written out, so that no checkpoint of it lands in
+        # the middle of the measurement either.
         engine = database.engine
-        if engine.dialect.name == "postgresql":
+        postgresql = engine.dialect.name == "postgresql"
+        if postgresql:
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
-            vacuum = engine.dialect.name == "postgresql"
-            connection.exec_driver_sql("VACUUM ANALYZE" if vacuum else "ANALYZE")
+            connection.exec_driver_sql("VACUUM ANALYZE" if postgresql else "ANALYZE")
+            connection.commit()
+            if postgresql:
+                try:
+                    connection.exec_driver_sql("CHECKPOINT")
+                except SQLAlchemyError as exc:  # needs superuser or pg_checkpoint
+                    logger.info("no CHECKPOINT after the fill: %s", str(exc).splitlines()[0])
+        if not postgresql:  # outside any transaction, which SQLAlchemy would begin
+            raw = database.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            finally:
+                raw.close()
     finally:
         database.dispose()
