@@ -64,3 +64,36 @@ def test_a_misspelling_is_found_among_many_names() -> None:
     misspelt = target[0] + target[2] + target[1] + target[3:]  # swap two letters
     found = {m.key for m in many.find(words(normalise(f"new {misspelt} bag")), frozenset())}
     assert target in found
+
+
+_TIES = """
+from patrol.screening.matchers.fuzzy import FuzzyIndex
+from patrol.screening.normalise import normalise, words
+index = FuzzyIndex([(0, "cason", "Cason"), (1, "canon", "Canon"), (2, "caron", "Caron"),
+                    (3, "cadent", "Cadent"), (4, "baton", "Baton")])
+print([(m.alias, m.distance) for m in index.find(words(normalise("Cadon lens")), frozenset())])
+"""
+
+
+def test_names_tied_for_a_word_come_in_one_order_whatever_the_hash_seed() -> None:
+    """The first of two names claiming a word wins it, so the order is part of the
+    verdict: closest first, ties by name — never the order of a set in this process."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    answers = {
+        subprocess.run(
+            [sys.executable, "-c", _TIES],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert len(answers) == 1, answers
+    found = ast.literal_eval(answers.pop())  # the (alias, distance) pairs printed above
+    assert found == sorted(found, key=lambda pair: (pair[1], pair[0].lower()))
+    assert [alias for alias, _ in found][:3] == ["Canon", "Caron", "Cason"]

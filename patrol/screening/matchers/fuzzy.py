@@ -92,7 +92,8 @@ class FuzzyIndex:
                 self._longest = max(self._longest, len(key) + max_distance)
             for deletion in _deletions(_fold(key)[:_PREFIX], depth):
                 index.setdefault(deletion, set()).add(key)
-        self._index = {deletion: tuple(keys) for deletion, keys in index.items()}
+        # sorted, not set order: candidates must not depend on the process's hash seed
+        self._index = {deletion: tuple(sorted(keys)) for deletion, keys in index.items()}
         self._squeezed: dict[str, tuple[str, ...]] = {}
         for key in self._keys:
             squeezed = _squeeze(_fold(key))
@@ -158,7 +159,9 @@ class FuzzyIndex:
                 distance = OSA.distance(folded, target, score_cutoff=limit)
                 if distance <= limit:
                     found.append((key, distance))
-        return tuple(found)
+        # the closest name first, ties by name: the first of two names claiming one word
+        # wins it (see patrol.screening.engine._fuzzy), so the order is part of the verdict
+        return tuple(sorted(found, key=lambda candidate: (candidate[1], candidate[0])))
 
 
 _WORD = re.compile(r"[a-z]+")
