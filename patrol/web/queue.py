@@ -22,7 +22,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from patrol.db.accounts import User
@@ -235,7 +246,8 @@ def queue_page(
     page = min(query.page, pages)
     ids = _narrow(Lead.id, where)
     order = SORTS[query.sort]
-    ids = ids.order_by(*order).limit(page_size).offset((page - 1) * page_size)
+    # the page's bounds written out, like the statuses (status_in): numbers made here
+    ids = ids.order_by(*order).limit(_written(page_size)).offset(_written((page - 1) * page_size))
     # the page's leads by primary key, in one round trip: their filters again would only
     # tempt the planner away from the index that picks them; fifty rows sort in no time
     rows = (
@@ -309,6 +321,10 @@ _COUNTS = _Remembered()
 def _row_columns(dialect: str) -> tuple[Any, ...]:
     named: ColumnElement[Any] = literal_column(_NAMED_BRANDS.get(dialect, _NAMED_BRANDS["sqlite"]))
     return tuple(named if column is None else column for column in _ROW_COLUMNS)
+
+
+def _written(number: int) -> BindParameter[int]:
+    return bindparam(None, int(number), type_=Integer, literal_execute=True)
 
 
 def _narrow(column: Any, where: ColumnElement[bool] | None) -> Select[Any]:
