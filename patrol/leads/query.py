@@ -64,16 +64,18 @@ class LeadFilter:
         return statement
 
 
-def status_in(statuses: Sequence[str]) -> ColumnElement[bool]:
-    """``leads.status IN (…)``, written into the SQL when every status is a workflow one.
+def status_in(statuses: Sequence[str], *, written: bool = False) -> ColumnElement[bool]:
+    """``leads.status IN (…)``; ``written``: with the statuses written into the SQL, when
+    every one is a workflow word (anything else stays a bound parameter).
 
-    A fixed list of the workflow's own words is no user input, and written out it lets
-    PostgreSQL match the open-leads partial index in a prepared statement's generic
-    plan, so the console's default queue is planned once, not on every page.
+    A statement with no parameter left is planned once as a prepared statement, and a
+    written-out list lets PostgreSQL's plan use the open-leads partial index; but a plan
+    made once for a statement that still has parameters (a score, a site) is made blind
+    to them and can be far worse, so only a caller with no other parameter asks for it.
     """
     values = list(statuses)
-    known = set(values) <= set(LEAD_STATUSES)
-    return Lead.status.in_(bindparam("statuses", values, expanding=True, literal_execute=known))
+    literal = written and set(values) <= set(LEAD_STATUSES)
+    return Lead.status.in_(bindparam("statuses", values, expanding=True, literal_execute=literal))
 
 
 def find_leads(

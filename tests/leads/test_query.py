@@ -22,7 +22,7 @@ def _sent(db: Database, statuses: list[str]) -> tuple[str, Any, list[int]]:
     event.listen(db.engine, "before_cursor_execute", record)
     try:
         with db.sessions() as session:
-            found = list(session.scalars(select(Lead.id).where(status_in(statuses))))
+            found = list(session.scalars(select(Lead.id).where(status_in(statuses, written=True))))
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     statement, parameters = next((s, p) for s, p in seen if "leads.status IN" in s)
