@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -240,9 +241,7 @@ def queue_page(
     # it is written out whole and PostgreSQL plans it once (see status_in)
     plain = query == QueueQuery(statuses=query.statuses, sort=query.sort, page=query.page)
     if plain:
-        where: ColumnElement[bool] | None = status_in(
-            query.statuses or OPEN_LEAD_STATUSES, written=True
-        )
+        where: ColumnElement[bool] | None = status_in(query.lead_filter().statuses, written=True)
     else:
         statement = query.lead_filter().statement(now or utcnow())
         extra = query.extra_conditions(user)
@@ -326,7 +325,9 @@ class _Remembered:
 _COUNTS = _Remembered()
 
 
+@cache
 def _row_columns(dialect: str) -> tuple[Any, ...]:
+    """:data:`_ROW_COLUMNS` for ``dialect``, made once per dialect, not per page."""
     named: ColumnElement[Any] = literal_column(_NAMED_BRANDS.get(dialect, _NAMED_BRANDS["sqlite"]))
     return tuple(named if column is None else column for column in _ROW_COLUMNS)
 

@@ -41,8 +41,6 @@ def _price(value: Decimal) -> str:
 
 
 # isoformat, not strftime: a queue page formats a hundred of these, and it is 3x faster
-
-
 def _when(value: datetime | None) -> str:
     """``2026-12-02 14:05`` in UTC."""
     return value.astimezone(UTC).isoformat(" ", "minutes")[:16] if value else ""
