@@ -1,15 +1,27 @@
 """Screen every listing against the rulebook and attach the verdict to the item.
 
-The rulebook is compiled once per patrol, in ``from_crawler``, together with what the
-database knows (trademarks, patents, authorised sellers, repeat-offender shops), and is
-immutable afterwards; ``screen()`` is pure, so this pipeline only calls it and counts
+The rulebook is compiled once per patrol together with what the database knows
+(trademarks, patents, authorised sellers, repeat-offender shops) and is immutable
+afterwards; ``screen()`` is pure, so this pipeline only has it called and counts
 ``patrol/flagged``. A listing the engine fails on keeps ``verdict = None`` and is counted
 in ``patrol/screen_errors`` — one bad listing never stops a patrol.
+
+In a running crawl on a machine with more than one core the rulebook lives in a child
+process (:mod:`patrol.screening.process`) and the crawl's thread only hands listings over:
+screening is the largest share of a patrol's own CPU time, and in the crawl's process it
+would share one core with everything else under the GIL. ``PATROL_SCREEN_PROCESS`` (on by
+default when there is more than one core) switches that. Should the child go away
+mid-patrol, the pipeline loads the rulebook itself and screens the listings that were
+waiting and all later ones in the crawl's process (``patrol/screen_process_lost``), so no
+listing goes unscreened. Without a running event loop (a test calling ``process_item``
+directly) screening is always done in the caller's process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,17 +29,29 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import NotConfigured
 
 from patrol.items import Listing
-from patrol.registry.records import RegistrySnapshot
+from patrol.screening.process import (
+    RulebookInfo,
+    ScreeningProcess,
+    ScreeningProcessLost,
+    load_screening,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-    from patrol.screening import Rulebook
+    from patrol.screening import Rulebook, Verdict
 
-__all__ = ["ScreenConfig", "ScreenPipeline", "load_registry"]
+__all__ = ["ScreenConfig", "ScreenPipeline"]
 
 logger = logging.getLogger(__name__)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -35,6 +59,7 @@ class ScreenConfig:
     rules: Path | None  # PATROL_RULES, else the project's rules/
     database_url: str | None  # PATROL_DATABASE_URL setting, else the environment
     enabled: bool = True
+    in_child_process: bool = True  # PATROL_SCREEN_PROCESS
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ScreenConfig:
@@ -43,59 +68,52 @@ class ScreenConfig:
             rules=Path(rules) if rules else None,
             database_url=settings.get("PATROL_DATABASE_URL") or None,
             enabled=settings.getbool("PATROL_SCREEN_ENABLED", True),
+            in_child_process=settings.getbool("PATROL_SCREEN_PROCESS", _cores() > 1),
         )
-
-
-def load_registry(database_url: str | None) -> RegistrySnapshot:
-    """The registry snapshot screening reads, or an empty one when there is no database."""
-    from patrol.db import open_database, registry_snapshot
-    from patrol.errors import PatrolError
-
-    try:
-        database = open_database(database_url)
-    except PatrolError as exc:
-        logger.warning("screening without registries: %s", exc.message)
-        return RegistrySnapshot()
-    try:
-        with database.read_sessions() as session:
-            return registry_snapshot(session)
-    finally:
-        database.dispose()
 
 
 class ScreenPipeline:
-    def __init__(self, crawler: Crawler, rulebook: Rulebook) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        config: ScreenConfig,
+        rulebook: Rulebook | None = None,
+        child: ScreeningProcess | None = None,
+    ) -> None:
+        if rulebook is None and child is None:
+            raise ValueError("a rulebook or a screening process is needed")
         self.crawler = crawler
+        self.config = config
         self.rulebook = rulebook
+        self.child = child
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScreenPipeline:
-        from patrol.screening import load_rulebook
-
         config = ScreenConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("PATROL_SCREEN_ENABLED is off")
-        registry = load_registry(config.database_url)
-        rulebook = load_rulebook(config.rules, registry=registry)
-        logger.info(
-            "rulebook %s loaded (threshold %s; %d trademarks, %d patents, %d repeat offenders)",
-            rulebook.version,
-            rulebook.threshold,
-            len(registry.trademarks),
-            len(registry.patents),
-            len(registry.repeat_offenders),
-        )
-        return cls(crawler, rulebook)
+        if config.in_child_process and _loop_running():
+            try:  # a broken rulebook raises here, as it does below
+                child = ScreeningProcess.start(config.rules, config.database_url)
+            except (OSError, ScreeningProcessLost) as exc:
+                logger.warning("screening in the crawl's process: no child process (%s)", exc)
+            else:
+                _log_loaded(child.info, f", screening in process {child.pid}")
+                return cls(crawler, config, child=child)
+        return cls(crawler, config, rulebook=_load(config))
 
-    def process_item(self, item: Any) -> Any:
+    def close_spider(self) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing):
             return item
-        from patrol.screening import screen
-
         stats = self.crawler.stats
         assert stats is not None
         try:
-            item.verdict = screen(item, self.rulebook)
+            item.verdict = await self._screen(item)
         except Exception:
             logger.exception("screening failed for %s", item.url)
             stats.inc_value("patrol/screen_errors")
@@ -103,3 +121,44 @@ class ScreenPipeline:
         if item.verdict.flagged:
             stats.inc_value("patrol/flagged")
         return item
+
+    async def _screen(self, listing: Listing) -> Verdict:
+        from patrol.screening import screen
+
+        if self.child is not None:
+            try:
+                return await self.child.screen(listing)
+            except ScreeningProcessLost as exc:
+                self._lose_child(exc)
+        if self.rulebook is None:  # the first listing back from a lost child loads it
+            self.rulebook = _load(self.config)
+        return screen(listing, self.rulebook)
+
+    def _lose_child(self, exc: ScreeningProcessLost) -> None:
+        if self.child is None:
+            return
+        logger.error("%s; screening in the crawl's process from now on", exc)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("patrol/screen_process_lost")
+        self.child.close()
+        self.child = None
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _load(config: ScreenConfig) -> Rulebook:
+    rulebook, info = load_screening(config.rules, config.database_url)
+    _log_loaded(info)
+    return rulebook
+
+
+def _log_loaded(info: RulebookInfo, where: str = "") -> None:
+    for warning in info.warnings:
+        logger.warning("%s", warning)
+    logger.info("%s%s", info.describe(), where)

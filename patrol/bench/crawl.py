@@ -9,8 +9,9 @@ subprocess (``patrol.bench.crawl_worker``), in one run:
 2. ``kuaigou``: rendered pages/s with the project's browser settings against a naive setup
    (a new context per page, every resource loaded) — ratio target ≥ 2.
 3. ``kuaigou`` again for ``--memory-pages`` rendered pages, sampling the RSS of the crawler
-   process and of its browser processes every second: the peak of each quarter of the run
-   (at 25/50/75/100 %) must level off, the last quarter adding under 10 % to the third's.
+   (its process and its screening process) and of its browser processes every second: the
+   peak of each quarter of the run (at 25/50/75/100 %) must level off, the last quarter
+   adding under 10 % to the third's.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ def _run_worker(mode: str, site: str, base_url: str, env: dict[str, str], sample
         while proc.poll() is None:
             try:
                 crawler = watched.memory_info().rss
-                browser = sum(_rss(child) for child in watched.children(recursive=True))
+                children = watched.children(recursive=True)
             except psutil.Error:
                 break
+            screening = [child for child in children if _is_screening(child)]
+            crawler += sum(_rss(child) for child in screening)  # the crawl's own processes
+            browser = sum(_rss(child) for child in children if child not in screening)
             samples.append((time.monotonic() - started, crawler / 2**20, browser / 2**20))
             time.sleep(1.0)
     out, err = proc.communicate()
@@ -73,6 +77,14 @@ def _run_worker(mode: str, site: str, base_url: str, env: dict[str, str], sample
         raise click.ClickException(f"bench crawl ({mode} {site}) failed: " + " | ".join(tail))
     result = json.loads(out.decode("utf-8").strip().splitlines()[-1])
     return _Run(result=result, wall_seconds=time.monotonic() - started, samples=samples)
+
+
+def _is_screening(process: Any) -> bool:
+    """Whether a child of the crawler is its screening process (not a browser's)."""
+    try:
+        return any("patrol.screening.process" in part for part in process.cmdline())
+    except Exception:  # gone meanwhile
+        return False
 
 
 def _rss(process: Any) -> int:

@@ -3,6 +3,7 @@ without touching what screening must see; screen attaches a verdict."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -97,8 +98,8 @@ def test_bad_default_currency_is_rejected() -> None:
 def test_screen_pipeline_attaches_a_verdict(db_url: str) -> None:
     crawler = get_crawler(settings_dict={"PATROL_DATABASE_URL": db_url})
     pipeline = ScreenPipeline.from_crawler(crawler)
-    flagged = pipeline.process_item(_listing(title="NIKE Air Max 高仿 1:1 复刻"))
-    clear = pipeline.process_item(_listing(listing_id="2", title="Plain cotton socks"))
+    flagged = asyncio.run(pipeline.process_item(_listing(title="NIKE Air Max 高仿 1:1 复刻")))
+    clear = asyncio.run(pipeline.process_item(_listing(listing_id="2", title="Plain cotton socks")))
     assert flagged.verdict is not None and flagged.verdict.flagged
     assert clear.verdict is not None and not clear.verdict.flagged
     assert crawler.stats.get_value("patrol/flagged") == 1  # type: ignore[union-attr]

@@ -1,0 +1,152 @@
+"""Screening in a child process: the same verdicts, a broken rulebook stops it, a lost
+child is screened for by the crawl's process, and nothing of the page travels."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from patrol.items import Listing, PageCapture
+from patrol.screening import Rulebook, RulebookError, screen
+from patrol.screening.process import ScreeningProcess, ScreeningProcessLost
+from pipelines.screen import ScreenPipeline
+
+from .conftest import RULES, make_listing
+
+TITLES = [
+    "NIKE Air Max 高仿 1:1 复刻",
+    "耐客 运动鞋 男",
+    "N-I-K-E Air Max 气垫鞋",
+    "Guсci Marmont 链条包",
+    "Plain cotton socks",
+    "Nike Air Max 90 男子气垫跑步鞋",
+    "",
+    "<script>alert(1)</script> 阿迪达斯 超A货",
+]
+
+
+def _listings(count: int) -> list[Listing]:
+    return [
+        make_listing(TITLES[n % len(TITLES)], str(9 + n * 37), listing_id=str(n))
+        for n in range(count)
+    ]
+
+
+def test_the_child_gives_the_verdicts_screening_here_gives(rulebook: Rulebook) -> None:
+    listings = _listings(150)  # more than one batch, all in flight at once
+
+    async def screen_all() -> list[dict[str, object]]:
+        child = ScreeningProcess.start(RULES, None)
+        try:
+            assert child.info.version == rulebook.version
+            assert child.info.warnings  # no database here: said, not fatal
+            verdicts = await asyncio.gather(*(child.screen(listing) for listing in listings))
+        finally:
+            child.close()
+        return [verdict.to_dict() for verdict in verdicts]
+
+    got = asyncio.run(screen_all())
+    assert got == [screen(listing, rulebook).to_dict() for listing in listings]
+    assert sum(1 for verdict in got if verdict["flagged"]) >= 3
+
+
+def test_the_page_and_its_capture_stay_in_the_crawl() -> None:
+    unpicklable_page = lambda: None  # noqa: E731 -- a browser page does not pickle either
+    capture = PageCapture(
+        url="http://127.0.0.1/item/1",
+        status=200,
+        headers={},
+        body=b"<html></html>",
+        fetched_at=datetime.now(UTC),
+        page=unpicklable_page,
+    )
+    listing = make_listing(TITLES[0], "99", capture=capture)
+
+    async def screen_one() -> bool:
+        child = ScreeningProcess.start(RULES, None)
+        try:
+            return (await child.screen(listing)).flagged
+        finally:
+            child.close()
+
+    assert asyncio.run(screen_one())
+    assert listing.capture is capture and capture.page is unpicklable_page
+
+
+def test_a_broken_rulebook_stops_the_start_naming_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "rulebook.yaml").write_text("schema: 1\nthreshold: [\n", "utf-8")
+
+    async def start() -> None:
+        ScreeningProcess.start(tmp_path, None)
+
+    with pytest.raises(RulebookError, match=r"rulebook\.yaml:3"):
+        asyncio.run(start())
+
+
+def test_a_dead_child_fails_what_waits_and_what_comes_after() -> None:
+    async def screen_after_kill() -> tuple[int | None, int]:
+        child = ScreeningProcess.start(RULES, None)
+        waiting = asyncio.ensure_future(child.screen(_listings(1)[0]))
+        os.kill(child.pid, signal.SIGKILL)
+        lost = 0
+        for attempt in (waiting, child.screen(_listings(2)[1])):
+            try:
+                await asyncio.wait_for(attempt, timeout=20)
+            except ScreeningProcessLost:
+                lost += 1
+        child.close()
+        return child._proc.returncode, lost
+
+    returncode, lost = asyncio.run(screen_after_kill())
+    assert returncode == -signal.SIGKILL
+    assert lost == 2
+
+
+def test_close_ends_the_child() -> None:
+    async def start_and_close() -> int | None:
+        child = ScreeningProcess.start(RULES, None)
+        await child.screen(_listings(1)[0])
+        child.close()
+        return child._proc.poll()
+
+    assert asyncio.run(start_and_close()) == 0
+
+
+def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Rulebook) -> None:
+    crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
+    listings = _listings(12)
+
+    async def patrol() -> list[Listing]:
+        pipeline = ScreenPipeline.from_crawler(crawler)
+        assert pipeline.child is not None and pipeline.rulebook is None
+        first = await pipeline.process_item(listings[0])
+        os.kill(pipeline.child.pid, signal.SIGKILL)
+        rest = await asyncio.gather(*(pipeline.process_item(item) for item in listings[1:]))
+        assert pipeline.child is None and pipeline.rulebook is not None
+        pipeline.close_spider()
+        return [first, *rest]
+
+    screened = asyncio.run(patrol())
+    assert [item.verdict.to_dict() for item in screened] == [
+        screen(item, rulebook).to_dict() for item in listings
+    ]
+    stats = crawler.stats
+    assert stats is not None
+    assert stats.get_value("patrol/screen_process_lost") == 1
+    assert not stats.get_value("patrol/screen_errors")
+    flagged = sum(1 for item in screened if item.verdict is not None and item.verdict.flagged)
+    assert stats.get_value("patrol/flagged") == flagged
+
+
+def test_without_a_running_loop_the_pipeline_screens_in_process() -> None:
+    crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
+    pipeline = ScreenPipeline.from_crawler(crawler)
+    assert pipeline.child is None and pipeline.rulebook is not None
+    item = asyncio.run(pipeline.process_item(_listings(1)[0]))
+    assert item.verdict is not None and item.verdict.flagged
