@@ -11,9 +11,10 @@ process (:mod:`patrol.screening.process`) and the crawl's thread only hands list
 screening is the largest share of a patrol's own CPU time, and in the crawl's process it
 would share one core with everything else under the GIL. ``PATROL_SCREEN_PROCESS`` (on by
 default when there is more than one core) switches that. Should the child go away
-mid-patrol, the pipeline loads the rulebook itself and screens the listings that were
-waiting and all later ones in the crawl's process (``patrol/screen_process_lost``), so no
-listing goes unscreened. Without a running event loop (a test calling ``process_item``
+mid-patrol (or stall), the pipeline loads the rulebook itself and screens the listings that
+were waiting and all later ones in the crawl's process (``patrol/screen_process_lost``), so
+no listing goes unscreened; a listing whose fields cannot be pickled for the child is
+screened here too. Without a running event loop (a test calling ``process_item``
 directly) screening is always done in the caller's process.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +88,7 @@ class ScreenPipeline:
         self.config = config
         self.rulebook = rulebook
         self.child = child
+        self.child_version = child.info.version if child is not None else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScreenPipeline:
@@ -130,8 +133,17 @@ class ScreenPipeline:
                 return await self.child.screen(listing)
             except ScreeningProcessLost as exc:
                 self._lose_child(exc)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                logger.warning("listing %s screened in the crawl's process: %s", listing.url, exc)
         if self.rulebook is None:  # the first listing back from a lost child loads it
             self.rulebook = _load(self.config)
+            if self.child_version not in (None, self.rulebook.version):
+                logger.warning(
+                    "the rules or registries changed during the patrol: rulebook %s from now"
+                    " on, %s before",
+                    self.rulebook.version,
+                    self.child_version,
+                )
         return screen(listing, self.rulebook)
 
     def _lose_child(self, exc: ScreeningProcessLost) -> None:

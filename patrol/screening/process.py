@@ -2,23 +2,28 @@
 
 A patrol is CPU-bound in one Python thread: the crawl, its pipelines and the store's
 thread take turns on one core under the GIL. Screening is the largest share of a
-listing's time in the pipelines (about 1.5 ms, more than all the rest of the patrol's
-own work on it) and it is pure — a listing in, a verdict out, against a rulebook fixed
-for the whole patrol. So the screen pipeline can run the rulebook in one child process
-(:func:`serve`), which reads the rules and the registry snapshot
-itself (a compiled rulebook does not pickle) and answers batches of listings with their
-verdicts.
+listing's time in the pipelines and it is pure — a listing in, a verdict out, against a
+rulebook fixed for the whole patrol. So the screen pipeline can run the rulebook in one
+child process (:func:`serve`), which reads the rules and the registry snapshot itself (a
+compiled rulebook does not pickle) and answers batches of listings with their verdicts.
 
 The protocol, over the child's stdin and stdout: frames of an 8-byte big-endian length
 and a pickle. The parent's first frame is ``("load", rules, database_url)`` (on a pipe,
 not in argv, where a database password would show in ``ps``); the child answers
 ``("ready", RulebookInfo)`` or ``("failed", kind, message)``. After that every frame the
-parent sends is a list of listings and every frame the child sends back is the list of
-their verdicts, in order. One batch is in flight at a time: listings that arrive while
+parent sends is a list of pickled listings (each pickled on its own, when it arrives, so
+one that cannot be pickled fails alone) and every frame the child sends back is the list
+of their verdicts, in order. One batch is in flight at a time: listings that arrive while
 it is away wait for the next, so the child is always reading when it is sent something
-and the crawl's thread never waits on it; the answers are read without blocking, from
-the event loop. The child leaves when its stdin closes: when the patrol closes it, or
-when the patrol dies.
+(the write does not wait on its screening) and the answers are read without blocking,
+from the event loop. A batch not answered within ``answer_timeout`` seconds means a
+stalled child: it is killed, and what waited for it fails with
+:class:`ScreeningProcessLost` for the caller to screen by itself.
+
+The child is in a process group of its own: a scheduler's SIGTERM to the patrol's group,
+or Ctrl-C in a terminal, reaches the patrol, which closes the child (the child leaves when
+its stdin closes — also when the patrol dies). What the child logs (an engine error on an
+odd listing; the verdict also says so) goes to the patrol's stderr.
 """
 
 from __future__ import annotations
@@ -67,10 +72,12 @@ _MAX_BATCH = 64  # listings in one frame: some 100 kB at most
 _BATCH_WINDOW = 0.02
 _CLOSE_TIMEOUT = 5.0
 _START_TIMEOUT = 300.0  # a registry of millions of records takes a while to load
+_ANSWER_TIMEOUT = 120.0  # a batch takes milliseconds: this long means a stalled child
+_MAX_FRAME = 1 << 30  # a length beyond this is not a frame of ours
 
 
 class ScreeningProcessLost(RuntimeError):
-    """The child process stopped answering (it exited, or its pipe broke)."""
+    """The child process stopped answering (it exited, stalled, or its pipe broke)."""
 
 
 @dataclass(frozen=True)
@@ -125,15 +132,16 @@ def load_screening(rules: Path | None, database_url: str | None) -> tuple[Rulebo
 
 @dataclass
 class _Batch:
-    listings: list[Listing] = field(default_factory=list)
+    listings: list[bytes] = field(default_factory=list)  # each listing's fields, pickled
     answers: list[asyncio.Future[Verdict]] = field(default_factory=list)
 
 
 _LISTING_FIELDS = tuple(
     f.name for f in dataclasses.fields(Listing) if f.name not in ("capture", "verdict")
 )
+if [f.name for f in dataclasses.fields(Listing)][-2:] != ["capture", "verdict"]:
+    raise ImportError("Listing(*fields) needs capture and verdict as its last fields")
 _listing_fields = operator.attrgetter(*_LISTING_FIELDS)  # ``Listing(*fields)`` again
-assert [f.name for f in dataclasses.fields(Listing)][-2:] == ["capture", "verdict"]
 
 
 class ScreeningProcess:
@@ -141,30 +149,42 @@ class ScreeningProcess:
 
     :meth:`start` it in a running loop — it returns once the child has loaded the rulebook,
     so a broken rulebook stops the patrol before it begins, as it would without a child —
-    and :meth:`close` it at the end. If the child goes away, every listing waiting for it,
-    and every later one, gets :class:`ScreeningProcessLost`; the caller screens those itself.
+    and :meth:`close` it at the end. Once the child is gone (it died or stalled, or was
+    closed) every listing still waiting for it, and every later one, gets
+    :class:`ScreeningProcessLost`; the caller screens those itself.
     """
 
     def __init__(
-        self, proc: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop, info: RulebookInfo
+        self,
+        proc: subprocess.Popen[bytes],
+        loop: asyncio.AbstractEventLoop,
+        info: RulebookInfo,
+        answer_timeout: float = _ANSWER_TIMEOUT,
     ) -> None:
         assert proc.stdin is not None and proc.stdout is not None
         self.info = info
         self._proc = proc
         self._loop = loop
+        self._answer_timeout = answer_timeout
         self._stdin: IO[bytes] = proc.stdin
         self._fd = proc.stdout.fileno()
         self._received = bytearray()
         self._waiting = _Batch()
         self._in_flight: _Batch | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None  # sends the waiting batch
+        self._watchdog: asyncio.TimerHandle | None = None  # gives up on the one in flight
         self._lost: str | None = None
         os.set_blocking(self._fd, False)
         loop.add_reader(self._fd, self._on_readable)
 
     @classmethod
     def start(
-        cls, rules: Path | None, database_url: str | None, timeout: float = _START_TIMEOUT
+        cls,
+        rules: Path | None,
+        database_url: str | None,
+        *,
+        start_timeout: float = _START_TIMEOUT,
+        answer_timeout: float = _ANSWER_TIMEOUT,
     ) -> ScreeningProcess:
         """Start the child and wait until it has loaded the rulebook.
 
@@ -178,31 +198,40 @@ class ScreeningProcess:
             [sys.executable, "-c", "from patrol.screening.process import serve; serve()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            process_group=0,  # signals to the patrol's group are the patrol's to handle
         )
         assert proc.stdin is not None and proc.stdout is not None
-        answer: Any
+        answer: Any = None
         try:
             _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
-            answer = _read_frame(proc.stdout, timeout)
-        except (OSError, TimeoutError) as exc:
-            answer = ("failed", "lost", str(exc) or type(exc).__name__)
+            answer = _read_frame(proc.stdout, start_timeout)
+        except Exception as exc:  # a dead pipe, no answer in time, or not a frame of ours
+            answer = ("failed", "lost", f"{type(exc).__name__}: {exc}")
+        finally:
+            if not (isinstance(answer, tuple) and answer[:1] == ("ready",)):
+                _stop(proc, kill=True)
         if answer is None:
-            answer = ("failed", "lost", f"it exited (status {proc.poll()})")
+            answer = ("failed", "lost", f"it exited (status {proc.returncode})")
         if answer[0] != "ready":
-            _stop(proc)
             raise _startup_error(answer[1], answer[2])
-        return cls(proc, loop, answer[1])
+        return cls(proc, loop, answer[1], answer_timeout)
 
     @property
     def pid(self) -> int:
         return self._proc.pid
 
     async def screen(self, listing: Listing) -> Verdict:
-        """The listing's verdict, as :func:`patrol.screening.screen` gives it."""
+        """The listing's verdict, as :func:`patrol.screening.screen` gives it.
+
+        Raises :class:`ScreeningProcessLost` once the child is gone, and what pickling
+        raises for a listing whose fields do not pickle.
+        """
         if self._lost is not None:
             raise ScreeningProcessLost(self._lost)
+        # the fields only, as a plain tuple: the page and its capture stay here
+        fields = pickle.dumps(_listing_fields(listing), pickle.HIGHEST_PROTOCOL)
         answer: asyncio.Future[Verdict] = self._loop.create_future()
-        self._waiting.listings.append(listing)
+        self._waiting.listings.append(fields)
         self._waiting.answers.append(answer)
         if len(self._waiting.listings) >= _MAX_BATCH:
             self._send_waiting()
@@ -211,7 +240,11 @@ class ScreeningProcess:
         return await answer
 
     def close(self) -> None:
-        """Close the child's stdin (it leaves) and reap it; kill it if it lingers."""
+        """Close the child's stdin (it leaves) and reap it; kill it if it lingers.
+
+        Listings still waiting (there are none once a crawl has drained its items) get
+        :class:`ScreeningProcessLost`, as from a child that died.
+        """
         self._give_up("screening process closed")
         _stop(self._proc)
 
@@ -219,25 +252,24 @@ class ScreeningProcess:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._in_flight is not None or not self._waiting.listings:
-            return
-        if self._lost is not None:
+        if self._in_flight is not None or not self._waiting.listings or self._lost is not None:
             return
         batch = _Batch(self._waiting.listings[:_MAX_BATCH], self._waiting.answers[:_MAX_BATCH])
         del self._waiting.listings[:_MAX_BATCH], self._waiting.answers[:_MAX_BATCH]
         self._in_flight = batch
-        # the fields only, as plain tuples: the page and its capture stay here
-        payload = pickle.dumps(
-            [_listing_fields(listing) for listing in batch.listings], pickle.HIGHEST_PROTOCOL
-        )
+        self._watchdog = self._loop.call_later(self._answer_timeout, self._stalled)
         try:
-            self._write_bytes(payload)
+            payload = pickle.dumps(batch.listings, pickle.HIGHEST_PROTOCOL)
+            self._stdin.write(_HEADER.pack(len(payload)) + payload)
+            self._stdin.flush()
         except OSError as exc:
             self._give_up(f"screening process pipe broke: {exc}")
 
-    def _write_bytes(self, payload: bytes) -> None:
-        self._stdin.write(_HEADER.pack(len(payload)) + payload)
-        self._stdin.flush()
+    def _stalled(self) -> None:
+        self._watchdog = None
+        self._give_up(f"screening process gave no answer in {self._answer_timeout:g} s")
+        with contextlib.suppress(OSError):
+            self._proc.kill()
 
     def _on_readable(self) -> None:
         try:
@@ -248,27 +280,36 @@ class ScreeningProcess:
             self._give_up(f"screening process pipe broke: {exc}")
             return
         if not chunk:
-            self._give_up(f"screening process exited (status {self._proc.poll()})")
+            try:
+                status: int | None = self._proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                status = None
+            self._give_up(f"screening process exited (status {status})")
             return
         self._received += chunk
-        while len(self._received) >= _HEADER.size:
+        while len(self._received) >= _HEADER.size and self._lost is None:
             (size,) = _HEADER.unpack_from(self._received)
             end = _HEADER.size + size
             if len(self._received) < end:
                 break
             try:
-                message = pickle.loads(self._received[_HEADER.size : end])
+                self._take(pickle.loads(self._received[_HEADER.size : end]))
             except Exception as exc:  # cannot happen with our own child; never hang on it
                 self._give_up(f"screening process sent what cannot be read: {exc!r}")
                 return
             del self._received[:end]
-            self._take(message)
 
-    def _take(self, message: Any) -> None:
-        batch, self._in_flight = self._in_flight, None
-        if batch is None:
-            return
-        for answer, verdict in zip(batch.answers, message, strict=True):
+    def _take(self, verdicts: list[Verdict]) -> None:
+        batch = self._in_flight
+        if batch is None or len(verdicts) != len(batch.answers):
+            raise ValueError(
+                f"{len(verdicts)} verdicts for a batch of {batch and len(batch.answers)}"
+            )
+        self._in_flight = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        for answer, verdict in zip(batch.answers, verdicts, strict=True):
             if not answer.done():
                 answer.set_result(verdict)
         self._send_waiting()
@@ -278,6 +319,10 @@ class ScreeningProcess:
         if self._lost is not None:
             return
         self._lost = reason
+        for timer in (self._timer, self._watchdog):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._watchdog = None
         with contextlib.suppress(Exception):
             self._loop.remove_reader(self._fd)
         for batch in (self._in_flight, self._waiting):
@@ -289,12 +334,15 @@ class ScreeningProcess:
         self._in_flight, self._waiting = None, _Batch()
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Close the child's stdin (it leaves when it reads the end) and reap it."""
+def _stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """Close the child's pipes (it leaves when it reads the end of stdin) and reap it."""
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
+    if kill:
+        with contextlib.suppress(OSError):
+            proc.kill()
     try:
         proc.wait(timeout=_CLOSE_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -312,18 +360,20 @@ def _startup_error(kind: str, text: str) -> Exception:
     return ScreeningProcessLost(f"screening process could not start: {text}")
 
 
-# --- the child's side ------------------------------------------------------------------
+# --- the frames, on either side ----------------------------------------------------------
 
 
 def _read_frame(stream: IO[bytes], timeout: float | None = None) -> Any | None:
-    """The next frame, or None at the end of the stream; ``TimeoutError`` after ``timeout``
-    seconds without one beginning."""
+    """The next frame (blocking), or None at the end of the stream; ``TimeoutError`` if
+    none has begun after ``timeout`` seconds."""
     if timeout is not None and not select.select([stream], [], [], timeout)[0]:
         raise TimeoutError(f"no answer in {timeout:g} s")
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
-        return None  # the parent closed our stdin (or died): time to go
+        return None  # the other side closed the pipe (or died)
     (size,) = _HEADER.unpack(header)
+    if size > _MAX_FRAME:
+        raise ValueError(f"a frame of {size} bytes is not one of ours")
     payload = stream.read(size)
     if len(payload) < size:
         return None
@@ -336,9 +386,11 @@ def _write_frame(stream: IO[bytes], message: Any) -> None:
     stream.flush()
 
 
+# --- the child's side --------------------------------------------------------------------
+
+
 def serve() -> None:
     """Load the rulebook the parent names, then screen what it sends until it hangs up."""
-    from patrol.items import Listing
     from patrol.screening.engine import screen
     from patrol.screening.loader import RulebookError
 
@@ -346,7 +398,7 @@ def serve() -> None:
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     questions = sys.stdin.buffer
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the patrol's; it closes us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the patrol's to handle; it closes us
     logging.basicConfig(level=logging.WARNING, format="screening process: %(message)s")
     request = _read_frame(questions)
     if request is None:
@@ -367,7 +419,8 @@ def serve() -> None:
     _write_frame(answers, ("ready", info))
     with contextlib.suppress(BrokenPipeError):  # the parent went away mid-answer
         while (batch := _read_frame(questions)) is not None:
-            _write_frame(answers, [screen(Listing(*fields), rulebook) for fields in batch])
+            listings = [Listing(*pickle.loads(fields)) for fields in batch]
+            _write_frame(answers, [screen(listing, rulebook) for listing in listings])
     # nothing is left to write, and tearing down a compiled rulebook object by object
     # took the interpreter half a second that the patrol would spend waiting in close()
     os._exit(0)

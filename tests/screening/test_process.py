@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import signal
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -18,6 +21,8 @@ from patrol.screening.process import ScreeningProcess, ScreeningProcessLost
 from pipelines.screen import ScreenPipeline
 
 from .conftest import RULES, make_listing
+
+T = TypeVar("T")
 
 TITLES = [
     "NIKE Air Max 高仿 1:1 复刻",
@@ -31,6 +36,11 @@ TITLES = [
 ]
 
 
+async def _within(*awaitables: Awaitable[T]) -> list[T]:
+    """All of them, or a failure (not a hung test) after 30 s."""
+    return await asyncio.wait_for(asyncio.gather(*awaitables), timeout=30)
+
+
 def _listings(count: int) -> list[Listing]:
     return [
         make_listing(TITLES[n % len(TITLES)], str(9 + n * 37), listing_id=str(n))
@@ -39,14 +49,14 @@ def _listings(count: int) -> list[Listing]:
 
 
 def test_the_child_gives_the_verdicts_screening_here_gives(rulebook: Rulebook) -> None:
-    listings = _listings(150)  # more than one batch, all in flight at once
+    listings = _listings(150)  # more than one batch's worth, all screened at once
 
     async def screen_all() -> list[dict[str, object]]:
         child = ScreeningProcess.start(RULES, None)
         try:
             assert child.info.version == rulebook.version
             assert child.info.warnings  # no database here: said, not fatal
-            verdicts = await asyncio.gather(*(child.screen(listing) for listing in listings))
+            verdicts = await _within(*(child.screen(listing) for listing in listings))
         finally:
             child.close()
         return [verdict.to_dict() for verdict in verdicts]
@@ -71,7 +81,8 @@ def test_the_page_and_its_capture_stay_in_the_crawl() -> None:
     async def screen_one() -> bool:
         child = ScreeningProcess.start(RULES, None)
         try:
-            return (await child.screen(listing)).flagged
+            (verdict,) = await _within(child.screen(listing))
+            return verdict.flagged
         finally:
             child.close()
 
@@ -89,13 +100,15 @@ def test_a_broken_rulebook_stops_the_start_naming_file_and_line(tmp_path: Path) 
         asyncio.run(start())
 
 
-def test_a_dead_child_fails_what_waits_and_what_comes_after() -> None:
+def test_a_dead_child_fails_what_it_was_screening_and_what_comes_after() -> None:
     async def screen_after_kill() -> tuple[int | None, int]:
         child = ScreeningProcess.start(RULES, None)
-        waiting = asyncio.ensure_future(child.screen(_listings(1)[0]))
+        os.kill(child.pid, signal.SIGSTOP)  # so the batch is sent before it dies
+        sent = asyncio.ensure_future(child.screen(_listings(1)[0]))
+        await asyncio.sleep(0.2)
         os.kill(child.pid, signal.SIGKILL)
         lost = 0
-        for attempt in (waiting, child.screen(_listings(2)[1])):
+        for attempt in (sent, child.screen(_listings(2)[1])):
             try:
                 await asyncio.wait_for(attempt, timeout=20)
             except ScreeningProcessLost:
@@ -108,10 +121,39 @@ def test_a_dead_child_fails_what_waits_and_what_comes_after() -> None:
     assert lost == 2
 
 
+def test_a_stalled_child_is_given_up_and_killed() -> None:
+    async def screen_stalled() -> int | None:
+        child = ScreeningProcess.start(RULES, None, answer_timeout=0.5)
+        os.kill(child.pid, signal.SIGSTOP)
+        with pytest.raises(ScreeningProcessLost, match=r"no answer in 0\.5 s"):
+            await asyncio.wait_for(child.screen(_listings(1)[0]), timeout=20)
+        child.close()
+        return child._proc.returncode
+
+    assert asyncio.run(screen_stalled()) == -signal.SIGKILL
+
+
+def test_a_listing_that_does_not_pickle_fails_alone(rulebook: Rulebook) -> None:
+    odd, plain = _listings(2)
+    odd.attributes = {"x": lambda: None}  # type: ignore[dict-item]
+
+    async def screen_both() -> str:
+        child = ScreeningProcess.start(RULES, None)
+        try:
+            with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+                await asyncio.wait_for(child.screen(odd), timeout=20)
+            (verdict,) = await _within(child.screen(plain))
+            return verdict.to_dict()["score"]
+        finally:
+            child.close()
+
+    assert asyncio.run(screen_both()) == screen(plain, rulebook).score
+
+
 def test_close_ends_the_child() -> None:
     async def start_and_close() -> int | None:
         child = ScreeningProcess.start(RULES, None)
-        await child.screen(_listings(1)[0])
+        await _within(child.screen(_listings(1)[0]))
         child.close()
         return child._proc.poll()
 
@@ -125,9 +167,9 @@ def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Ruleboo
     async def patrol() -> list[Listing]:
         pipeline = ScreenPipeline.from_crawler(crawler)
         assert pipeline.child is not None and pipeline.rulebook is None
-        first = await pipeline.process_item(listings[0])
+        (first,) = await _within(pipeline.process_item(listings[0]))
         os.kill(pipeline.child.pid, signal.SIGKILL)
-        rest = await asyncio.gather(*(pipeline.process_item(item) for item in listings[1:]))
+        rest = await _within(*(pipeline.process_item(item) for item in listings[1:]))
         assert pipeline.child is None and pipeline.rulebook is not None
         pipeline.close_spider()
         return [first, *rest]
@@ -150,3 +192,22 @@ def test_without_a_running_loop_the_pipeline_screens_in_process() -> None:
     assert pipeline.child is None and pipeline.rulebook is not None
     item = asyncio.run(pipeline.process_item(_listings(1)[0]))
     assert item.verdict is not None and item.verdict.flagged
+
+
+def test_the_pipeline_screens_a_listing_that_does_not_pickle_itself(rulebook: Rulebook) -> None:
+    crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
+    odd = _listings(1)[0]
+    odd.attributes = {"x": lambda: None}  # type: ignore[dict-item]
+
+    async def patrol() -> Listing:
+        pipeline = ScreenPipeline.from_crawler(crawler)
+        try:
+            (item,) = await _within(pipeline.process_item(odd))
+            assert pipeline.child is not None  # one odd listing does not cost the child
+            return item
+        finally:
+            pipeline.close_spider()
+
+    item = asyncio.run(patrol())
+    assert item.verdict is not None and item.verdict.score == screen(odd, rulebook).score
+    assert crawler.stats is not None and not crawler.stats.get_value("patrol/screen_errors")
