@@ -6,11 +6,15 @@ afterwards; ``screen()`` is pure, so this pipeline only has it called and counts
 ``patrol/flagged``. A listing the engine fails on keeps ``verdict = None`` and is counted
 in ``patrol/screen_errors`` — one bad listing never stops a patrol.
 
-In a running crawl on a machine with more than one core the rulebook lives in a child
-process (:mod:`patrol.screening.process`) and the crawl's thread only hands listings over:
-screening is the largest share of a patrol's own CPU time, and in the crawl's process it
-would share one core with everything else under the GIL. ``PATROL_SCREEN_PROCESS`` (on by
-default when there is more than one core) switches that. Should the child go away
+In a running crawl on a machine with more than one core the rulebook also goes to a child
+process (:mod:`patrol.screening.process`), and once the child has loaded it the crawl's
+thread only hands listings over: screening is the largest share of a patrol's own CPU
+time, and in the crawl's process it would share one core with everything else under the
+GIL. The rulebook is loaded here first all the same, so that a broken one stops the patrol
+before it starts and a patrol need not wait for the child: it screens here meanwhile (a
+short patrol may end before the child is ready; it is then just stopped).
+``PATROL_SCREEN_PROCESS`` (on by default when there is more than one core) switches the
+child on or off. Should the child go away
 mid-patrol (or stall), the pipeline loads the rulebook itself and screens the listings that
 were waiting and all later ones in the crawl's process (``patrol/screen_process_lost``), so
 no listing goes unscreened; a listing whose fields cannot be pickled for the child is
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
+from patrol.errors import PatrolError
 from patrol.items import Listing
 from patrol.screening.process import (
     RulebookInfo,
@@ -75,37 +80,50 @@ class ScreenConfig:
 
 
 class ScreenPipeline:
-    def __init__(
-        self,
-        crawler: Crawler,
-        config: ScreenConfig,
-        rulebook: Rulebook | None = None,
-        child: ScreeningProcess | None = None,
-    ) -> None:
-        if rulebook is None and child is None:
-            raise ValueError("a rulebook or a screening process is needed")
+    def __init__(self, crawler: Crawler, config: ScreenConfig, rulebook: Rulebook) -> None:
         self.crawler = crawler
         self.config = config
-        self.rulebook = rulebook
-        self.child = child
-        self.child_version = child.info.version if child is not None else None
+        #: screens here until the child is ready, and again should it be lost
+        self.rulebook: Rulebook | None = rulebook
+        self.child: ScreeningProcess | None = None
+        self.child_version: str | None = None
+        self._launch: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScreenPipeline:
         config = ScreenConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("PATROL_SCREEN_ENABLED is off")
+        pipeline = cls(crawler, config, _load(config))  # a broken rulebook stops it here
         if config.in_child_process and _loop_running():
-            try:  # a broken rulebook raises here, as it does below
-                child = ScreeningProcess.start(config.rules, config.database_url)
-            except (OSError, ScreeningProcessLost) as exc:
-                logger.warning("screening in the crawl's process: no child process (%s)", exc)
-            else:
-                _log_loaded(child.info, f", screening in process {child.pid}")
-                return cls(crawler, config, child=child)
-        return cls(crawler, config, rulebook=_load(config))
+            # the child loads its rulebook while the patrol starts and screens here
+            pipeline._launch = asyncio.ensure_future(pipeline._launch_child())
+        return pipeline
+
+    async def _launch_child(self) -> None:
+        try:
+            child = await ScreeningProcess.launch(self.config.rules, self.config.database_url)
+        except (OSError, PatrolError, ScreeningProcessLost) as exc:
+            logger.warning("screening in the crawl's process: no child process (%s)", exc)
+            return
+        assert self.rulebook is not None
+        if child.info.version != self.rulebook.version:
+            logger.warning(
+                "screening in the crawl's process: the child loaded rulebook %s, not %s"
+                " (the rules or registries changed meanwhile)",
+                child.info.version,
+                self.rulebook.version,
+            )
+            child.close()
+            return
+        self.child, self.child_version = child, child.info.version
+        self.rulebook = None  # the child's from now on; loaded again only if it is lost
+        logger.info("screening in process %d from now on", child.pid)
 
     def close_spider(self) -> None:
+        if self._launch is not None and not self._launch.done():
+            self._launch.cancel()  # a short patrol: done before its child was ready
+        self._launch = None
         if self.child is not None:
             self.child.close()
             self.child = None
@@ -170,7 +188,7 @@ def _load(config: ScreenConfig) -> Rulebook:
     return rulebook
 
 
-def _log_loaded(info: RulebookInfo, where: str = "") -> None:
+def _log_loaded(info: RulebookInfo) -> None:
     for warning in info.warnings:
         logger.warning("%s", warning)
-    logger.info("%s%s", info.describe(), where)
+    logger.info("%s", info.describe())

@@ -147,9 +147,8 @@ _listing_fields = operator.attrgetter(*_LISTING_FIELDS)  # ``Listing(*fields)`` 
 class ScreeningProcess:
     """The parent's side: :meth:`screen` a listing in the child, from the event loop.
 
-    :meth:`start` it in a running loop — it returns once the child has loaded the rulebook,
-    so a broken rulebook stops the patrol before it begins, as it would without a child —
-    and :meth:`close` it at the end. Once the child is gone (it died or stalled, or was
+    :meth:`launch` it in a running loop (it is ready once the child has loaded the
+    rulebook) and :meth:`close` it at the end. Once the child is gone (it died or stalled, or was
     closed) every listing still waiting for it, and every later one, gets
     :class:`ScreeningProcessLost`; the caller screens those itself.
     """
@@ -178,7 +177,7 @@ class ScreeningProcess:
         loop.add_reader(self._fd, self._on_readable)
 
     @classmethod
-    def start(
+    async def launch(
         cls,
         rules: Path | None,
         database_url: str | None,
@@ -186,11 +185,12 @@ class ScreeningProcess:
         start_timeout: float = _START_TIMEOUT,
         answer_timeout: float = _ANSWER_TIMEOUT,
     ) -> ScreeningProcess:
-        """Start the child and wait until it has loaded the rulebook.
+        """Start the child; return once it has loaded the rulebook (the loop runs meanwhile).
 
         Raises :class:`~patrol.screening.loader.RulebookError` (or another
         :class:`PatrolError`) for what the child could not load, ``OSError`` if it cannot
         be started and :class:`ScreeningProcessLost` if it dies or says nothing in time.
+        Cancelled, it kills the child.
         """
         loop = asyncio.get_running_loop()
         proc = subprocess.Popen(
@@ -200,21 +200,14 @@ class ScreeningProcess:
             stdout=subprocess.PIPE,
             process_group=0,  # signals to the patrol's group are the patrol's to handle
         )
-        assert proc.stdin is not None and proc.stdout is not None
-        answer: Any = None
         try:
-            _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
-            answer = _read_frame(proc.stdout, start_timeout)
-        except Exception as exc:  # a dead pipe, no answer in time, or not a frame of ours
-            answer = ("failed", "lost", f"{type(exc).__name__}: {exc}")
-        finally:
-            if not (isinstance(answer, tuple) and answer[:1] == ("ready",)):
-                _stop(proc, kill=True)
-        if answer is None:
-            answer = ("failed", "lost", f"it exited (status {proc.returncode})")
-        if answer[0] != "ready":
-            raise _startup_error(answer[1], answer[2])
-        return cls(proc, loop, answer[1], answer_timeout)
+            info = await loop.run_in_executor(
+                None, _handshake, proc, rules, database_url, start_timeout
+            )
+        except BaseException:  # what it said, or cancelled: the child goes either way
+            _stop(proc, kill=True)
+            raise
+        return cls(proc, loop, info, answer_timeout)
 
     @property
     def pid(self) -> int:
@@ -332,6 +325,25 @@ class ScreeningProcess:
                 if not answer.done():
                     answer.set_exception(ScreeningProcessLost(reason))
         self._in_flight, self._waiting = None, _Batch()
+
+
+def _handshake(
+    proc: subprocess.Popen[bytes], rules: Path | None, database_url: str | None, timeout: float
+) -> RulebookInfo:
+    """Tell the child what to load and wait (blocking) for what it says back."""
+    assert proc.stdin is not None and proc.stdout is not None
+    answer: Any
+    try:
+        _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
+        answer = _read_frame(proc.stdout, timeout)
+    except Exception as exc:  # a dead pipe, no answer in time, or not a frame of ours
+        answer = ("failed", "lost", f"{type(exc).__name__}: {exc}")
+    if answer is None:
+        answer = ("failed", "lost", "it exited before it was ready")
+    if answer[0] != "ready":
+        raise _startup_error(answer[1], answer[2])
+    info: RulebookInfo = answer[1]
+    return info
 
 
 def _stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import psutil
 import pytest
 from scrapy.utils.test import get_crawler
 
@@ -52,7 +53,7 @@ def test_the_child_gives_the_verdicts_screening_here_gives(rulebook: Rulebook) -
     listings = _listings(150)  # more than one batch's worth, all screened at once
 
     async def screen_all() -> list[dict[str, object]]:
-        child = ScreeningProcess.start(RULES, None)
+        child = await ScreeningProcess.launch(RULES, None)
         try:
             assert child.info.version == rulebook.version
             assert child.info.warnings  # no database here: said, not fatal
@@ -79,7 +80,7 @@ def test_the_page_and_its_capture_stay_in_the_crawl() -> None:
     listing = make_listing(TITLES[0], "99", capture=capture)
 
     async def screen_one() -> bool:
-        child = ScreeningProcess.start(RULES, None)
+        child = await ScreeningProcess.launch(RULES, None)
         try:
             (verdict,) = await _within(child.screen(listing))
             return verdict.flagged
@@ -94,7 +95,7 @@ def test_a_broken_rulebook_stops_the_start_naming_file_and_line(tmp_path: Path) 
     (tmp_path / "rulebook.yaml").write_text("schema: 1\nthreshold: [\n", "utf-8")
 
     async def start() -> None:
-        ScreeningProcess.start(tmp_path, None)
+        await ScreeningProcess.launch(tmp_path, None)
 
     with pytest.raises(RulebookError, match=r"rulebook\.yaml:3"):
         asyncio.run(start())
@@ -102,7 +103,7 @@ def test_a_broken_rulebook_stops_the_start_naming_file_and_line(tmp_path: Path) 
 
 def test_a_dead_child_fails_what_it_was_screening_and_what_comes_after() -> None:
     async def screen_after_kill() -> tuple[int | None, int]:
-        child = ScreeningProcess.start(RULES, None)
+        child = await ScreeningProcess.launch(RULES, None)
         os.kill(child.pid, signal.SIGSTOP)  # so the batch is sent before it dies
         sent = asyncio.ensure_future(child.screen(_listings(1)[0]))
         await asyncio.sleep(0.2)
@@ -123,7 +124,7 @@ def test_a_dead_child_fails_what_it_was_screening_and_what_comes_after() -> None
 
 def test_a_stalled_child_is_given_up_and_killed() -> None:
     async def screen_stalled() -> int | None:
-        child = ScreeningProcess.start(RULES, None, answer_timeout=0.5)
+        child = await ScreeningProcess.launch(RULES, None, answer_timeout=0.5)
         os.kill(child.pid, signal.SIGSTOP)
         with pytest.raises(ScreeningProcessLost, match=r"no answer in 0\.5 s"):
             await asyncio.wait_for(child.screen(_listings(1)[0]), timeout=20)
@@ -138,7 +139,7 @@ def test_a_listing_that_does_not_pickle_fails_alone(rulebook: Rulebook) -> None:
     odd.attributes = {"x": lambda: None}  # type: ignore[dict-item]
 
     async def screen_both() -> str:
-        child = ScreeningProcess.start(RULES, None)
+        child = await ScreeningProcess.launch(RULES, None)
         try:
             with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
                 await asyncio.wait_for(child.screen(odd), timeout=20)
@@ -152,7 +153,7 @@ def test_a_listing_that_does_not_pickle_fails_alone(rulebook: Rulebook) -> None:
 
 def test_close_ends_the_child() -> None:
     async def start_and_close() -> int | None:
-        child = ScreeningProcess.start(RULES, None)
+        child = await ScreeningProcess.launch(RULES, None)
         await _within(child.screen(_listings(1)[0]))
         child.close()
         return child._proc.poll()
@@ -166,6 +167,8 @@ def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Ruleboo
 
     async def patrol() -> list[Listing]:
         pipeline = ScreenPipeline.from_crawler(crawler)
+        assert pipeline.rulebook is not None  # screens here until its child is ready
+        await asyncio.wait_for(pipeline._launch, timeout=30)  # type: ignore[arg-type]
         assert pipeline.child is not None and pipeline.rulebook is None
         (first,) = await _within(pipeline.process_item(listings[0]))
         os.kill(pipeline.child.pid, signal.SIGKILL)
@@ -201,6 +204,7 @@ def test_the_pipeline_screens_a_listing_that_does_not_pickle_itself(rulebook: Ru
 
     async def patrol() -> Listing:
         pipeline = ScreenPipeline.from_crawler(crawler)
+        await asyncio.wait_for(pipeline._launch, timeout=30)  # type: ignore[arg-type]
         try:
             (item,) = await _within(pipeline.process_item(odd))
             assert pipeline.child is not None  # one odd listing does not cost the child
@@ -211,3 +215,28 @@ def test_the_pipeline_screens_a_listing_that_does_not_pickle_itself(rulebook: Ru
     item = asyncio.run(patrol())
     assert item.verdict is not None and item.verdict.score == screen(odd, rulebook).score
     assert crawler.stats is not None and not crawler.stats.get_value("patrol/screen_errors")
+
+
+def test_a_patrol_over_before_its_child_is_ready_screens_here_and_stops_it(
+    rulebook: Rulebook,
+) -> None:
+    crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
+    listings = _listings(3)
+
+    async def short_patrol() -> tuple[list[Listing], bool]:
+        pipeline = ScreenPipeline.from_crawler(crawler)
+        screened = await _within(*(pipeline.process_item(item) for item in listings))
+        assert pipeline.child is None  # still loading: these were screened here
+        launch = pipeline._launch
+        pipeline.close_spider()
+        await asyncio.sleep(0)
+        assert launch is not None
+        return screened, launch.cancelled()
+
+    screened, cancelled = asyncio.run(short_patrol())
+    assert cancelled
+    assert [item.verdict.to_dict() for item in screened] == [
+        screen(item, rulebook).to_dict() for item in listings
+    ]
+    children = psutil.Process().children(recursive=True)
+    assert not [child for child in children if "screening.process" in " ".join(child.cmdline())]
