@@ -14,12 +14,12 @@ GIL. The rulebook is loaded here first all the same, so that a broken one stops 
 before it starts and a patrol need not wait for the child: it screens here meanwhile (a
 short patrol may end before the child is ready; it is then just stopped).
 ``PATROL_SCREEN_PROCESS`` (on by default when there is more than one core) switches the
-child on or off. Should the child go away
-mid-patrol (or stall), the pipeline loads the rulebook itself and screens the listings that
-were waiting and all later ones in the crawl's process (``patrol/screen_process_lost``), so
-no listing goes unscreened; a listing whose fields cannot be pickled for the child is
-screened here too. Without a running event loop (a test calling ``process_item``
-directly) screening is always done in the caller's process.
+child on or off. Should the child go away mid-patrol (or stall), the pipeline loads the
+rulebook itself and screens the listings that were waiting and all later ones in the
+crawl's process (``patrol/screen_process_lost``), so no listing goes unscreened; a listing
+whose fields cannot be pickled for the child is screened here too. Without a running event
+loop (a test calling ``process_item`` directly) screening is always done in the caller's
+process.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +36,7 @@ from scrapy.exceptions import NotConfigured
 from patrol.errors import PatrolError
 from patrol.items import Listing
 from patrol.screening.process import (
-    RulebookInfo,
+    ListingNotPicklable,
     ScreeningProcess,
     ScreeningProcessLost,
     load_screening,
@@ -85,8 +84,8 @@ class ScreenPipeline:
         self.config = config
         #: screens here until the child is ready, and again should it be lost
         self.rulebook: Rulebook | None = rulebook
+        self.version = rulebook.version  # the patrol's rulebook; the child's must be the same
         self.child: ScreeningProcess | None = None
-        self.child_version: str | None = None
         self._launch: asyncio.Task[None] | None = None
 
     @classmethod
@@ -106,17 +105,16 @@ class ScreenPipeline:
         except (OSError, PatrolError, ScreeningProcessLost) as exc:
             logger.warning("screening in the crawl's process: no child process (%s)", exc)
             return
-        assert self.rulebook is not None
-        if child.info.version != self.rulebook.version:
+        if child.info.version != self.version:
             logger.warning(
                 "screening in the crawl's process: the child loaded rulebook %s, not %s"
                 " (the rules or registries changed meanwhile)",
                 child.info.version,
-                self.rulebook.version,
+                self.version,
             )
             child.close()
             return
-        self.child, self.child_version = child, child.info.version
+        self.child = child
         self.rulebook = None  # the child's from now on; loaded again only if it is lost
         logger.info("screening in process %d from now on", child.pid)
 
@@ -151,16 +149,16 @@ class ScreenPipeline:
                 return await self.child.screen(listing)
             except ScreeningProcessLost as exc:
                 self._lose_child(exc)
-            except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                logger.warning("listing %s screened in the crawl's process: %s", listing.url, exc)
+            except ListingNotPicklable as exc:
+                logger.warning("listing screened in the crawl's process: %s", exc)
         if self.rulebook is None:  # the first listing back from a lost child loads it
             self.rulebook = _load(self.config)
-            if self.child_version not in (None, self.rulebook.version):
+            if self.rulebook.version != self.version:
                 logger.warning(
                     "the rules or registries changed during the patrol: rulebook %s from now"
                     " on, %s before",
                     self.rulebook.version,
-                    self.child_version,
+                    self.version,
                 )
         return screen(listing, self.rulebook)
 
@@ -184,11 +182,7 @@ def _loop_running() -> bool:
 
 def _load(config: ScreenConfig) -> Rulebook:
     rulebook, info = load_screening(config.rules, config.database_url)
-    _log_loaded(info)
-    return rulebook
-
-
-def _log_loaded(info: RulebookInfo) -> None:
     for warning in info.warnings:
         logger.warning("%s", warning)
     logger.info("%s", info.describe())
+    return rulebook

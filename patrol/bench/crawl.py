@@ -81,8 +81,10 @@ def _run_worker(mode: str, site: str, base_url: str, env: dict[str, str], sample
 
 def _is_screening(process: Any) -> bool:
     """Whether a child of the crawler is its screening process (not a browser's)."""
+    from patrol.screening.process import ScreeningProcess
+
     try:
-        return any("patrol.screening.process" in part for part in process.cmdline())
+        return any(ScreeningProcess.__module__ in part for part in process.cmdline())
     except Exception:  # gone meanwhile
         return False
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from patrol.screening.verdict import Verdict
 
 __all__ = [
+    "ListingNotPicklable",
     "RulebookInfo",
     "ScreeningProcess",
     "ScreeningProcessLost",
@@ -78,6 +79,10 @@ _MAX_FRAME = 1 << 30  # a length beyond this is not a frame of ours
 
 class ScreeningProcessLost(RuntimeError):
     """The child process stopped answering (it exited, stalled, or its pipe broke)."""
+
+
+class ListingNotPicklable(TypeError):
+    """A listing whose fields cannot travel to the child (the child goes on with others)."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,8 @@ class ScreeningProcess:
     """The parent's side: :meth:`screen` a listing in the child, from the event loop.
 
     :meth:`launch` it in a running loop (it is ready once the child has loaded the
-    rulebook) and :meth:`close` it at the end. Once the child is gone (it died or stalled, or was
-    closed) every listing still waiting for it, and every later one, gets
+    rulebook) and :meth:`close` it at the end. Once the child is gone (it died or stalled,
+    or was closed) every listing still waiting for it, and every later one, gets
     :class:`ScreeningProcessLost`; the caller screens those itself.
     """
 
@@ -216,13 +221,15 @@ class ScreeningProcess:
     async def screen(self, listing: Listing) -> Verdict:
         """The listing's verdict, as :func:`patrol.screening.screen` gives it.
 
-        Raises :class:`ScreeningProcessLost` once the child is gone, and what pickling
-        raises for a listing whose fields do not pickle.
+        Raises :class:`ScreeningProcessLost` once the child is gone, and
+        :class:`ListingNotPicklable` for a listing whose fields do not pickle.
         """
         if self._lost is not None:
             raise ScreeningProcessLost(self._lost)
-        # the fields only, as a plain tuple: the page and its capture stay here
-        fields = pickle.dumps(_listing_fields(listing), pickle.HIGHEST_PROTOCOL)
+        try:  # the fields only, as a plain tuple: the page and its capture stay here
+            fields = pickle.dumps(_listing_fields(listing), pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise ListingNotPicklable(f"{listing.url}: {exc}") from exc
         answer: asyncio.Future[Verdict] = self._loop.create_future()
         self._waiting.listings.append(fields)
         self._waiting.answers.append(answer)
@@ -252,9 +259,7 @@ class ScreeningProcess:
         self._in_flight = batch
         self._watchdog = self._loop.call_later(self._answer_timeout, self._stalled)
         try:
-            payload = pickle.dumps(batch.listings, pickle.HIGHEST_PROTOCOL)
-            self._stdin.write(_HEADER.pack(len(payload)) + payload)
-            self._stdin.flush()
+            _write_frame(self._stdin, batch.listings)
         except OSError as exc:
             self._give_up(f"screening process pipe broke: {exc}")
 
