@@ -11,6 +11,7 @@ from __future__ import annotations
 BOT_NAME = "listing-patrol"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "patrol.scrapy_commands"  # `scrapy crawl` checks a patrol's arguments first
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
