@@ -32,14 +32,15 @@ def web_command(host: str, port: int, workers: int, threads: int | None, access_
     import os
 
     from patrol.web.app import create_app
-    from patrol.web.serve import serve_console
+    from patrol.web.serve import listen, serve_console
 
     if threads is not None:
         os.environ["PATROL_WEB_THREADS"] = str(threads)  # read by every worker's WebConfig
     app = create_app()  # refuses a bad setting or an unmigrated database here, in one line
     app.state.console.database.dispose()
+    listener = listen(host, port)  # a port in use is one line, before the address is shown
     click.echo(f"Listing Patrol console on http://{host}:{port}/ (Ctrl-C stops it)")
-    serve_console(host, port, workers, access_log)
+    serve_console(listener, workers, access_log)
 
 
 @click.group(name="users")

@@ -21,6 +21,7 @@ uvicorn's own workers are used instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import signal
@@ -34,7 +35,7 @@ import uvicorn
 
 from patrol.errors import PatrolError
 
-__all__ = ["serve_console"]
+__all__ = ["listen", "serve_console"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,19 +45,33 @@ _QUICK_DEATHS = 5  # ... this many times in a row: give up
 _STOP_GRACE_S = 20.0
 
 
-def serve_console(host: str, port: int, workers: int, access_log: bool) -> None:
-    """Serve the console on ``host:port`` with ``workers`` processes until stopped."""
-    options = {"host": host, "port": port, "access_log": access_log, "log_level": "warning"}
-    if workers == 1:
-        uvicorn.run(_APP, factory=True, **options)  # type: ignore[arg-type]
+def serve_console(listener: socket.socket, workers: int, access_log: bool) -> None:
+    """Serve the console on ``listener`` (see :func:`listen`) with ``workers`` processes
+    until stopped."""
+    if workers > 1 and hasattr(socket, "send_fds"):
+        _Supervisor(listener, workers, access_log).run()
         return
-    if not hasattr(socket, "send_fds"):
-        uvicorn.run(_APP, factory=True, workers=workers, **options)  # type: ignore[arg-type]
-        return
-    _Supervisor(_listening_socket(host, port), workers, access_log).run()
+    try:
+        if workers == 1:
+            config = uvicorn.Config(_APP, factory=True, access_log=access_log, log_level="warning")
+            with contextlib.suppress(KeyboardInterrupt):  # raised again once it has stopped
+                uvicorn.Server(config).run(sockets=[listener])
+        else:  # no socket passing on this platform: uvicorn's own workers, on our socket
+            uvicorn.run(
+                _APP,
+                factory=True,
+                fd=listener.fileno(),
+                workers=workers,
+                access_log=access_log,
+                log_level="warning",
+            )
+    finally:
+        listener.close()
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
+    """The console's listening socket, bound before anything says the console is up; a
+    port in use (or an address not of this machine) is a :class:`PatrolError`."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -84,6 +99,11 @@ class _HandedServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         self._channel.setblocking(False)
         loop.add_reader(self._channel.fileno(), self._take, loop)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGINT:
+            return  # Ctrl-C reaches the terminal's whole group: the supervisor stops us
+        super().handle_exit(sig, frame)
 
     def _take(self, loop: asyncio.AbstractEventLoop) -> None:
         try:

@@ -1,4 +1,5 @@
-"""`patrol web --workers N`: the supervisor hands connections to its workers in turn.
+"""`patrol web --workers N`: the supervisor hands connections to its workers in turn; Ctrl-C
+stops it quietly; a port in use is one line.
 
 A real `patrol web` process on a loopback port; the workers' connections are counted off
 the operating system (psutil), not taken on the server's word.
@@ -71,7 +72,11 @@ def two_workers(tmp_path: Path) -> Iterator[_Running]:
     port = free_port()
     command = [sys.executable, "-m", "patrol", "web", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(
-        command, env=_environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command,
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        process_group=0,  # as in a terminal of its own: Ctrl-C reaches the whole group
     )
     running = _Running(url=f"http://127.0.0.1:{port}", port=port, process=process)
     try:
@@ -125,19 +130,35 @@ def test_a_worker_that_dies_is_replaced_and_stop_ends_them_all(two_workers: _Run
     assert not alive, f"workers left running: {[p.pid for p in alive]}"
 
 
-def test_a_port_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
+def test_ctrl_c_in_the_terminal_stops_supervisor_and_workers_quietly(
+    two_workers: _Running,
+) -> None:
+    workers = two_workers.workers()
+    os.killpg(two_workers.process.pid, signal.SIGINT)  # the whole group, as a terminal does
+    assert two_workers.process.wait(30) == 0
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"workers left running: {[p.pid for p in alive]}"
+    assert two_workers.process.stderr is not None
+    error = two_workers.process.stderr.read().decode()
+    assert "Traceback" not in error and "KeyboardInterrupt" not in error, error
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_refused_in_one_line(tmp_path: Path, workers: str) -> None:
     env = _environment(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "patrol", "web", "--port", str(port), "--workers", "2"],
+            [sys.executable, "-m", "patrol", "web", "--port", str(port), "--workers", workers],
             env=env,
             capture_output=True,
             timeout=60,
         )
-    assert result.returncode != 0
-    error = result.stderr.decode()
-    assert f"cannot listen on 127.0.0.1:{port}" in error
-    assert "Traceback" not in error
+    assert result.returncode == 2
+    assert (
+        result.stderr.decode()
+        == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+    assert b"console on" not in result.stdout  # no address shown for a console that is not up
