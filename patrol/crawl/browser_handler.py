@@ -1,5 +1,16 @@
-"""scrapy-playwright's download handler, made safe for a browser that dies mid-patrol.
+"""scrapy-playwright's download handler: robots.txt for what a page asks for, and safe for
+a browser that dies mid-patrol.
 
+**robots.txt.** Scrapy's robots middleware sees the page requests a patrol makes, but not
+what the page then asks for itself: the browser fetches a SPA's ``/api/…`` calls (routed
+through scrapy-playwright, not through the downloader middlewares). So the handler's abort
+predicate asks the robots middleware about each of them too — on the hosts this handler
+has fetched pages from, whose robots.txt the patrol obeys already — and aborts what that
+robots.txt disallows, as Scrapy would (``robotstxt/forbidden``, and
+``patrol/browser_robots_forbidden`` for the browser's share). Resources from other hosts (a
+CDN's scripts) are left to the browser: their robots.txt is not the patrolled site's.
+
+**A browser that dies.**
 scrapy-playwright relaunches a browser that disconnected
 (``PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER``), but one request can still wait for ever:
 
@@ -27,9 +38,14 @@ way would leak the only context slot and hang every later request instead.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request
 from scrapy_playwright.handler import (
     BrowserContextWrapper,
     ScrapyPlaywrightDownloadHandler,
@@ -38,9 +54,10 @@ from scrapy_playwright.handler import (
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
+    from playwright.async_api import Request as BrowserRequest
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Request
+    from scrapy.http import Response
 
 __all__ = ["PatrolPlaywrightHandler"]
 
@@ -48,11 +65,55 @@ logger = logging.getLogger(__name__)
 
 
 class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
-    """``ScrapyPlaywrightDownloadHandler`` whose page creation cannot outlive its browser."""
+    """``ScrapyPlaywrightDownloadHandler`` that applies robots.txt to a page's own requests
+    and whose page creation cannot outlive its browser."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self._pages_in_creation: set[asyncio.Future[Page]] = set()
+        # PLAYWRIGHT_ABORT_REQUEST's predicate, asked first
+        self._abort_resource: Any = getattr(self, "abort_request", None)
+        self.abort_request = self._abort_browser_request
+        self._page_hosts: set[str] = set()  # netlocs of the pages downloaded here
+        self._robots: RobotsTxtMiddleware | None = None
+        self._robots_looked_up = False
+
+    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
+        self._page_hosts.add(urlsplit(request.url).netloc)
+        return await super()._download_request(request, spider)
+
+    async def _abort_browser_request(self, request: BrowserRequest) -> bool:
+        """Whether the browser must not make ``request``: what ``PLAYWRIGHT_ABORT_REQUEST``
+        says (heavy resources), then what the site's robots.txt says."""
+        if self._abort_resource is not None:
+            verdict = self._abort_resource(request)
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+            if verdict:
+                return True
+        return await self._robots_forbid(request.url)
+
+    async def _robots_forbid(self, url: str) -> bool:
+        if urlsplit(url).netloc not in self._page_hosts:
+            return False  # another host's resource: not the patrolled site's robots.txt
+        robots = self._robots_middleware()
+        if robots is None:
+            return False
+        try:
+            await robots.process_request(Request(url))
+        except IgnoreRequest:
+            self.stats.inc_value("patrol/browser_robots_forbidden")
+            return True
+        return False
+
+    def _robots_middleware(self) -> RobotsTxtMiddleware | None:
+        """The crawl's robots middleware (None when ``ROBOTSTXT_OBEY`` is off)."""
+        if not self._robots_looked_up and self.crawler.engine is not None:
+            self._robots_looked_up = True
+            middlewares = self.crawler.engine.downloader.middleware.middlewares
+            found = [mw for mw in middlewares if isinstance(mw, RobotsTxtMiddleware)]
+            self._robots = found[0] if found else None
+        return self._robots
 
     async def _create_page(self, request: Request, spider: Spider) -> Page:
         """scrapy-playwright's page creation, given up if the browser disconnects first.

@@ -46,6 +46,9 @@ async def _fault_middleware(
     if path.startswith(_UNFAULTED):
         return await handler(request)
     state = request.app[SiteState.KEY]
+    if not state.robots.can_fetch(request.path_qs, "*"):
+        state.disallowed.append(request.path_qs)  # refused by the site; no fault drawn
+        return await handler(request)
     state.requests += 1
     fault, delay = state.plan.decide()
     if delay:
@@ -104,8 +107,13 @@ class FixtureServers:
         self.states[site].plan.reset(load_faults(faults))
 
     def requests(self, site: str) -> int:
-        """Page and API requests served so far (robots.txt and static files excluded)."""
+        """Page and API requests served so far (robots.txt, static files and what robots.txt
+        disallows excluded: those draw no fault either)."""
         return self.states[site].requests
+
+    def disallowed(self, site: str) -> list[str]:
+        """Paths (with queries) fetched from ``site`` that its robots.txt disallows."""
+        return list(self.states[site].disallowed)
 
     def fault_counts(self, site: str) -> dict[str, int]:
         return dict(self.states[site].faults)

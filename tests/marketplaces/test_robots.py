@@ -48,3 +48,11 @@ def test_disallowed_paths_answer_but_give_nothing(fx: FixtureServers) -> None:
     assert fetch(fx.base_url("taoji") + "/go/ad?id=1").status == 403
     assert fetch(fx.base_url("kuaigou") + "/api/internal/x").status == 403
     assert fetch(fx.base_url("bazaar") + "/cart").status == 403
+
+
+def test_the_server_notes_every_fetch_its_robots_txt_disallows(fx: FixtureServers) -> None:
+    before = fx.requests("kuaigou")
+    fetch(fx.base_url("kuaigou") + "/api/internal/track?item=kg00000001")
+    fetch(fx.base_url("kuaigou") + "/item/kg00000001")
+    assert fx.disallowed("kuaigou")[-1:] == ["/api/internal/track?item=kg00000001"]
+    assert fx.requests("kuaigou") == before + 1  # a refused path draws no fault

@@ -29,6 +29,7 @@ def test_spa_patrol_renders_every_live_listing(home: PatrolHome) -> None:
     truth = {t["id"]: t for t in ground_truth("kuaigou", SEED, LISTINGS, hour=HOUR)}
     with serve_marketplaces(sites=("kuaigou",), seed=SEED, listings=LISTINGS, hour=HOUR) as fx:
         result = home.patrol("kuaigou", fx.base_url("kuaigou"), timeout=240)
+        disallowed = fx.disallowed("kuaigou")
     assert result.returncode == 0, result.stderr[-3000:]
     found = {item["listing_id"]: item for item in result.items if "title" in item}
     assert set(found) == set(truth)
@@ -56,6 +57,11 @@ def test_spa_patrol_renders_every_live_listing(home: PatrolHome) -> None:
     # only flagged listings cost a screenshot
     assert stats["patrol/evidence_stored"] == stats["patrol/flagged"] < len(truth)
     assert stats["playwright/page_count/max_concurrent"] <= 4  # the profile's concurrency
+    # every detail page asks for the site's view counter, which robots.txt disallows: the
+    # browser was not let send it (the server saw none), and each was counted
+    assert disallowed == []
+    assert stats["patrol/browser_robots_forbidden"] >= len(truth)
+    assert stats["robotstxt/forbidden"] == stats["patrol/browser_robots_forbidden"]
 
     # evidence of flagged listings: the rendered page (not the empty shell) and a screenshot
     flagged = [i for i in result.items if i.get("evidence_path")]
