@@ -257,7 +257,7 @@ def _bench_one(
 
 def _flat(kind: str, fill_seconds: float, pages: dict[str, Latency]) -> dict[str, Any]:
     floor = pages["baseline"].p95_ms or 0.1
-    result: dict[str, Any] = {f"{kind}.fill_s": round(fill_seconds, 2)}
+    result: dict[str, Any] = {f"{kind}.fill_s": round(fill_seconds, 3)}
     for page, latency in pages.items():
         for name in ("p50_ms", "p95_ms", "requests", "errors", "seconds"):
             result[f"{kind}.{page}.{name}"] = getattr(latency, name)

@@ -7,7 +7,10 @@ through scrapy-playwright, not through the downloader middlewares). So the handl
 predicate asks the robots middleware about each of them too — on the hosts this handler
 has fetched pages from, whose robots.txt the patrol obeys already — and aborts what that
 robots.txt disallows, as Scrapy would (``robotstxt/forbidden``, and
-``patrol/browser_robots_forbidden`` for the browser's share). Resources from other hosts (a
+``patrol/browser_robots_forbidden`` for the browser's share; scrapy-playwright counts them
+in ``playwright/request_count/aborted`` too). The page's own navigation is not asked again
+(Scrapy's middleware has passed it); where the site redirects it, that host is patrolled
+from then on. Resources from other hosts (a
 CDN's scripts) are left to the browser: their robots.txt is not the patrolled site's.
 
 **A browser that dies.**
@@ -40,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -53,6 +56,8 @@ from scrapy_playwright.handler import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from playwright.async_api import Page
     from playwright.async_api import Request as BrowserRequest
     from scrapy import Spider
@@ -70,9 +75,11 @@ class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        self._crawler = crawler
         self._pages_in_creation: set[asyncio.Future[Page]] = set()
         # PLAYWRIGHT_ABORT_REQUEST's predicate, asked first
-        self._abort_resource: Any = getattr(self, "abort_request", None)
+        self._abort_resource: Callable[[BrowserRequest], bool | Awaitable[bool]] | None
+        self._abort_resource = self.abort_request  # type: ignore[has-type]
         self.abort_request = self._abort_browser_request
         self._page_hosts: set[str] = set()  # netlocs of the pages downloaded here
         self._robots: RobotsTxtMiddleware | None = None
@@ -91,11 +98,17 @@ class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 verdict = await verdict
             if verdict:
                 return True
+        netloc = urlsplit(request.url).netloc
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            # the page itself (Scrapy's robots middleware passed it), or where the site
+            # redirected it: that host's robots.txt now applies to what the page asks for
+            self._page_hosts.add(netloc)
+            return False
+        if netloc not in self._page_hosts:
+            return False  # another host's resource: not the patrolled site's robots.txt
         return await self._robots_forbid(request.url)
 
     async def _robots_forbid(self, url: str) -> bool:
-        if urlsplit(url).netloc not in self._page_hosts:
-            return False  # another host's resource: not the patrolled site's robots.txt
         robots = self._robots_middleware()
         if robots is None:
             return False
@@ -104,13 +117,18 @@ class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         except IgnoreRequest:
             self.stats.inc_value("patrol/browser_robots_forbidden")
             return True
+        except Exception:  # never leave the page's request hanging; never let it go unasked
+            self.stats.inc_value("patrol/browser_robots_errors")
+            logger.exception("could not check %s against robots.txt: not sent", url)
+            return True
         return False
 
     def _robots_middleware(self) -> RobotsTxtMiddleware | None:
         """The crawl's robots middleware (None when ``ROBOTSTXT_OBEY`` is off)."""
-        if not self._robots_looked_up and self.crawler.engine is not None:
+        if not self._robots_looked_up and self._crawler.engine is not None:
             self._robots_looked_up = True
-            middlewares = self.crawler.engine.downloader.middleware.middlewares
+            # Scrapy has no public way to a downloader middleware; this is its engine's list
+            middlewares = self._crawler.engine.downloader.middleware.middlewares
             found = [mw for mw in middlewares if isinstance(mw, RobotsTxtMiddleware)]
             self._robots = found[0] if found else None
         return self._robots

@@ -2,11 +2,11 @@
 
 Scrapy builds the spider once its event loop runs, so a bad ``-a site=…`` (or base URL)
 surfaced as "Task exception was never retrieved" and a traceback, and an unknown spider
-name as a ``KeyError`` traceback. This command
-reads the patrol's arguments the way the spider will (:class:`~patrol.crawl.config.
-CrawlConfig`, then the site profile) first, and turns what is wrong into Scrapy's own
-usage error: one message that names the site or the profile file and line, exit status 2,
-as ``patrol crawl`` gives.
+name as a ``KeyError`` traceback. This command reads the patrol's arguments the way the
+spider will (:class:`~patrol.crawl.config.CrawlConfig`, then the site profile) first, and
+turns what is wrong into Scrapy's own usage error: one message that names the site or the
+profile file and line, exit status 2, as ``patrol crawl`` gives. (A job folder that
+belongs to another site's patrol is still found only when the spider opens it.)
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ __all__ = ["Command"]
 
 
 class Command(ScrapyCrawl):
+    """Scrapy's ``crawl``; for a marketplace spider its arguments are checked first."""
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1:
             self._check_patrol_arguments(args[0], dict(opts.spargs))

@@ -32,6 +32,7 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from patrol.errors import PatrolError
 
@@ -51,20 +52,18 @@ def serve_console(listener: socket.socket, workers: int, access_log: bool) -> No
     if workers > 1 and hasattr(socket, "send_fds"):
         _Supervisor(listener, workers, access_log).run()
         return
+    config = uvicorn.Config(
+        _APP, factory=True, workers=workers, access_log=access_log, log_level="warning"
+    )
     try:
-        if workers == 1:
-            config = uvicorn.Config(_APP, factory=True, access_log=access_log, log_level="warning")
-            with contextlib.suppress(KeyboardInterrupt):  # raised again once it has stopped
-                uvicorn.Server(config).run(sockets=[listener])
-        else:  # no socket passing on this platform: uvicorn's own workers, on our socket
-            uvicorn.run(
-                _APP,
-                factory=True,
-                fd=listener.fileno(),
-                workers=workers,
-                access_log=access_log,
-                log_level="warning",
-            )
+        if workers > 1:  # no socket passing on this platform: uvicorn's own workers
+            Multiprocess(config, sockets=[listener]).run()
+            return
+        server = uvicorn.Server(config)
+        with contextlib.suppress(KeyboardInterrupt):  # raised again once it has stopped
+            server.run(sockets=[listener])
+        if not server.started:  # the app did not start (its error is logged): as uvicorn
+            raise SystemExit(3)
     finally:
         listener.close()
 

@@ -143,6 +143,28 @@ def test_ctrl_c_in_the_terminal_stops_supervisor_and_workers_quietly(
     assert "Traceback" not in error and "KeyboardInterrupt" not in error, error
 
 
+def test_ctrl_c_stops_a_single_server_quietly(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patrol", "web", "--port", str(port)],
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        process_group=0,
+    )
+    try:
+        assert _wait_for(lambda: _answers(f"http://127.0.0.1:{port}")), "patrol web did not answer"
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0
+    assert b"Traceback" not in err and b"Aborted" not in err, err
+    assert out.decode().startswith(f"Listing Patrol console on http://127.0.0.1:{port}/")
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_port_in_use_is_refused_in_one_line(tmp_path: Path, workers: str) -> None:
     env = _environment(tmp_path)
