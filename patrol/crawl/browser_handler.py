@@ -79,7 +79,7 @@ class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._pages_in_creation: set[asyncio.Future[Page]] = set()
         # PLAYWRIGHT_ABORT_REQUEST's predicate, asked first
         self._abort_resource: Callable[[BrowserRequest], bool | Awaitable[bool]] | None
-        self._abort_resource = self.abort_request  # type: ignore[has-type]
+        self._abort_resource = getattr(self, "abort_request", None)  # None: a stand-in base
         self.abort_request = self._abort_browser_request
         self._page_hosts: set[str] = set()  # netlocs of the pages downloaded here
         self._robots: RobotsTxtMiddleware | None = None
