@@ -68,14 +68,23 @@ class MarketplaceSpider(scrapy.Spider):
     _gc_thresholds: tuple[int, int, int] | None = None  # the collector's, while the spider is open
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MarketplaceSpider:
+    def read_patrol_arguments(
+        cls, settings: BaseSettings, arguments: dict[str, Any]
+    ) -> tuple[CrawlConfig, SiteProfile]:
+        """Take ``site``, ``base_url`` and ``job_dir`` out of the spider's ``arguments``
+        and load the site's profile; what is wrong is a :class:`PatrolError`. ``scrapy
+        crawl`` calls it too, to say so before the crawl starts."""
         config = CrawlConfig.from_settings(
-            crawler.settings,
-            site=kwargs.pop("site", None),
-            base_url=kwargs.pop("base_url", None),
-            job_dir=kwargs.pop("job_dir", None),
+            settings,
+            site=arguments.pop("site", None),
+            base_url=arguments.pop("base_url", None),
+            job_dir=arguments.pop("job_dir", None),
         )
-        profile = load_profile(config.site, base_url=config.base_url)
+        return config, load_profile(config.site, base_url=config.base_url)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MarketplaceSpider:
+        config, profile = cls.read_patrol_arguments(crawler.settings, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = config
         spider.profile = profile

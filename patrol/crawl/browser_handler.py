@@ -62,7 +62,6 @@ if TYPE_CHECKING:
     from playwright.async_api import Request as BrowserRequest
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
 
 __all__ = ["PatrolPlaywrightHandler"]
 
@@ -81,13 +80,9 @@ class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._abort_resource: Callable[[BrowserRequest], bool | Awaitable[bool]] | None
         self._abort_resource = getattr(self, "abort_request", None)  # None: a stand-in base
         self.abort_request = self._abort_browser_request
-        self._page_hosts: set[str] = set()  # netlocs of the pages downloaded here
+        self._page_hosts: set[str] = set()  # netlocs of the pages navigated to here
         self._robots: RobotsTxtMiddleware | None = None
         self._robots_looked_up = False
-
-    async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
-        self._page_hosts.add(urlsplit(request.url).netloc)
-        return await super()._download_request(request, spider)
 
     async def _abort_browser_request(self, request: BrowserRequest) -> bool:
         """Whether the browser must not make ``request``: what ``PLAYWRIGHT_ABORT_REQUEST``

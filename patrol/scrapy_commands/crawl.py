@@ -2,8 +2,8 @@
 
 Scrapy builds the spider once its event loop runs, so a bad ``-a site=…`` (or base URL)
 surfaced as "Task exception was never retrieved" and a traceback, and an unknown spider
-name as a ``KeyError`` traceback. This command reads the patrol's arguments the way the
-spider will (:class:`~patrol.crawl.config.CrawlConfig`, then the site profile) first, and
+name as a ``KeyError`` traceback. This command reads the patrol's arguments first, with the
+spider's own :meth:`~spiders.marketplace.MarketplaceSpider.read_patrol_arguments`, and
 turns what is wrong into Scrapy's own usage error: one message that names the site or the
 profile file and line, exit status 2, as ``patrol crawl`` gives. (A job folder that
 belongs to another site's patrol is still found only when the spider opens it.)
@@ -33,8 +33,6 @@ class Command(ScrapyCrawl):
         super().run(args, opts)
 
     def _check_patrol_arguments(self, spider_name: str, spider_args: dict[str, str]) -> None:
-        from patrol.crawl.config import CrawlConfig
-        from patrol.crawl.profile import load_profile
         from spiders.marketplace import MarketplaceSpider
 
         assert self.crawler_process is not None and self.settings is not None
@@ -47,12 +45,6 @@ class Command(ScrapyCrawl):
         if not issubclass(spider_class, MarketplaceSpider):
             return
         try:
-            config = CrawlConfig.from_settings(
-                self.settings,
-                site=spider_args.get("site"),
-                base_url=spider_args.get("base_url"),
-                job_dir=spider_args.get("job_dir"),
-            )
-            load_profile(config.site, base_url=config.base_url)
+            spider_class.read_patrol_arguments(self.settings, spider_args)  # a copy: run()
         except PatrolError as exc:
             raise UsageError(exc.message, print_help=False) from None
