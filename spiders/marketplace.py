@@ -71,8 +71,9 @@ class MarketplaceSpider(scrapy.Spider):
     def read_patrol_arguments(
         cls, settings: BaseSettings, arguments: dict[str, Any]
     ) -> tuple[CrawlConfig, SiteProfile]:
-        """Take ``site``, ``base_url`` and ``job_dir`` out of the spider's ``arguments``
-        and load the site's profile; what is wrong is a :class:`PatrolError`. ``scrapy
+        """Take ``site``, ``base_url`` and ``job_dir`` out of the spider's ``arguments``,
+        load the site's profile and check the job folder's state; what is wrong is a
+        :class:`PatrolError`. ``scrapy
         crawl`` calls it too, to say so before the crawl starts."""
         config = CrawlConfig.from_settings(
             settings,
@@ -80,7 +81,10 @@ class MarketplaceSpider(scrapy.Spider):
             base_url=arguments.pop("base_url", None),
             job_dir=arguments.pop("job_dir", None),
         )
-        return config, load_profile(config.site, base_url=config.base_url)
+        profile = load_profile(config.site, base_url=config.base_url)
+        if config.job_dir is not None:
+            PatrolJournal.check(config.job_dir, profile.name)  # not another site's folder
+        return config, profile
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MarketplaceSpider:
@@ -94,7 +98,7 @@ class MarketplaceSpider(scrapy.Spider):
         spider.journal = None
         if config.job_dir is not None:
             spider.journal = PatrolJournal(config.job_dir, profile.name, profile.base_url)
-            spider.journal.open()  # a folder of another site's patrol fails here, early
+            spider.journal.open()
         _apply_profile_settings(crawler, profile, config)
         crawler.signals.connect(spider._tune_collector, signal=signals.spider_opened)
         if profile.browser is not None or spider.journal is not None:

@@ -49,12 +49,7 @@ class PatrolJournal:
             self.job_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise PatrolError(f"cannot use job folder {self.job_dir}: {exc}") from exc
-        state = self._read_state()
-        if state is not None and state.get("site") != self.site:
-            raise PatrolError(
-                f"job folder {self.job_dir} belongs to a patrol of {state.get('site')!r},"
-                f" not {self.site!r}"
-            )
+        state = self.check(self.job_dir, self.site)
         done_path = self.job_dir / _DONE
         if state is not None and state.get("status") == "running":
             self.resumed = True
@@ -74,6 +69,19 @@ class PatrolJournal:
         else:
             self._file = done_path.open("w", encoding="utf-8")
         self._write_state("running")
+
+    @staticmethod
+    def check(job_dir: Path, site: str) -> dict[str, str] | None:
+        """The state kept in ``job_dir`` (None for a new folder); a :class:`PatrolError`
+        if it is unreadable or belongs to a patrol of another site."""
+        if job_dir.exists() and not job_dir.is_dir():
+            raise PatrolError(f"cannot use job folder {job_dir}: it is a file")
+        state = _read_state(job_dir)
+        if state is not None and state.get("site") != site:
+            raise PatrolError(
+                f"job folder {job_dir} belongs to a patrol of {state.get('site')!r}, not {site!r}"
+            )
+        return state
 
     def is_done(self, url: str) -> bool:
         return url in self._done
@@ -97,16 +105,6 @@ class PatrolJournal:
         if finished:
             self._write_state("finished")
 
-    def _read_state(self) -> dict[str, str] | None:
-        path = self.job_dir / _STATE
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise PatrolError(f"{path}: unreadable job state ({exc}); remove the folder") from exc
-        return state if isinstance(state, dict) else None
-
     def _write_state(self, status: str) -> None:
         path = self.job_dir / _STATE
         state = {
@@ -118,3 +116,14 @@ class PatrolJournal:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a kill leaves the old state or the new one
+
+
+def _read_state(job_dir: Path) -> dict[str, str] | None:
+    path = job_dir / _STATE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise PatrolError(f"{path}: unreadable job state ({exc}); remove the folder") from exc
+    return state if isinstance(state, dict) else None

@@ -32,6 +32,7 @@ class FaultConfig:
     truncate_rate: float = 0.0  # share answered with half the body
     block_rate: float = 0.0  # share answered with the captcha page (HTTP 200)
     block_after: int | None = None  # every request after the Nth is blocked
+    path_prefix: str = ""  # faults only for paths starting with this ("": every path)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -57,10 +58,16 @@ class FaultConfig:
             raise ValueError("retry_after and slow_seconds must be 0 or more")
         if self.block_after is not None and self.block_after < 0:
             raise ValueError("block_after must be 0 or more")
+        if self.path_prefix and not self.path_prefix.startswith("/"):
+            raise ValueError(f"path_prefix must start with '/', not {self.path_prefix!r}")
+
+    def applies_to(self, path: str) -> bool:
+        """Whether a request for ``path`` draws a fault decision at all."""
+        return path.startswith(self.path_prefix)
 
     @property
     def active(self) -> bool:
-        return self != FaultConfig(seed=self.seed)
+        return self != FaultConfig(seed=self.seed, path_prefix=self.path_prefix)
 
 
 PRESETS: dict[str, FaultConfig] = {
@@ -123,6 +130,10 @@ def load_faults(spec: str | FaultConfig | None) -> FaultConfig:
 
 
 def _coerce(key: str, value: Any) -> Any:
+    if key == "path_prefix":
+        if not isinstance(value, str):
+            raise ValueError(f"path_prefix must be a string, not {value!r}")
+        return value
     if key == "block_after":
         return None if value is None else int(value)
     if key in ("retry_after", "seed"):

@@ -50,6 +50,8 @@ async def _fault_middleware(
         state.disallowed.append(request.path_qs)  # refused by the site; no fault drawn
         return await handler(request)
     state.requests += 1
+    if not state.plan.config.applies_to(path):
+        return await handler(request)
     fault, delay = state.plan.decide()
     if delay:
         await asyncio.sleep(delay)

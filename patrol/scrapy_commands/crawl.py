@@ -5,8 +5,8 @@ surfaced as "Task exception was never retrieved" and a traceback, and an unknown
 name as a ``KeyError`` traceback. This command reads the patrol's arguments first, with the
 spider's own :meth:`~spiders.marketplace.MarketplaceSpider.read_patrol_arguments`, and
 turns what is wrong into Scrapy's own usage error: one message that names the site or the
-profile file and line, exit status 2, as ``patrol crawl`` gives. (A job folder that
-belongs to another site's patrol is still found only when the spider opens it.)
+profile file and line, or the job folder of another site's patrol, exit status 2, as
+``patrol crawl`` gives.
 """
 
 from __future__ import annotations

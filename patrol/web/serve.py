@@ -27,6 +27,7 @@ import multiprocessing
 import signal
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -132,6 +133,26 @@ def _work(channel: socket.socket, access_log: bool) -> None:
     _HandedServer(config, channel).run()
 
 
+@contextlib.contextmanager
+def _sigint_ignored_by_the_child() -> Iterator[None]:
+    """Start a process that ignores SIGINT from its first instruction.
+
+    Ctrl-C reaches the terminal's whole group; a worker still importing the console would
+    die of it with a ``KeyboardInterrupt`` traceback (uvicorn's handler comes later). An
+    ignored signal stays ignored across fork and exec (a blocked one does not: the child's
+    mask is reset), so SIGINT is ignored while the child is made; it is blocked meanwhile,
+    so a Ctrl-C in that moment stays pending (Linux keeps a blocked signal even when it is
+    ignored) and reaches the supervisor's handler once that is back.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 @dataclass
 class _Worker:
     process: BaseProcess
@@ -207,7 +228,8 @@ class _Supervisor:
     def _start(self) -> _Worker:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         process = self._context.Process(target=_work, args=(theirs, self._access_log))
-        process.start()
+        with _sigint_ignored_by_the_child():
+            process.start()
         theirs.close()
         return _Worker(process=process, channel=ours, started=time.monotonic())
 

@@ -50,6 +50,27 @@ def test_a_bad_patrol_argument_is_a_usage_error(
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_a_job_folder_of_another_site_or_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "patrol-state.json").write_text('{"site": "bazaar", "status": "running"}')
+    result = _scrapy(tmp_path, "crawl", "marketplace", "-a", "site=taoji", "-a", f"job_dir={job}")
+    assert result.returncode == 2
+    assert f"scrapy: error: job folder {job} belongs to a patrol of 'bazaar', not 'taoji'" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a job folder")
+    result = _scrapy(
+        tmp_path, "crawl", "marketplace", "-a", "site=taoji", "-a", f"job_dir={a_file}"
+    )
+    assert result.returncode == 2
+    assert f"scrapy: error: cannot use job folder {a_file}: it is a file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert a_file.read_text() == "not a job folder"
+
+
 def test_an_unknown_spider_is_a_usage_error_that_lists_the_spiders(tmp_path: Path) -> None:
     result = _scrapy(tmp_path, "crawl", "nosuch")
     assert result.returncode == 2

@@ -107,6 +107,17 @@ def test_block_after_n_requests(faulty: FixtureServers) -> None:
     assert [b'id="captcha"' in b for b in bodies] == [False] * 3 + [True] * 3
 
 
+def test_faults_only_on_the_path_prefix(faulty: FixtureServers) -> None:
+    faulty.set_faults("kuaigou", FaultConfig(error_rate=1.0, path_prefix="/api/item/"))
+    before = sum(faulty.fault_counts("kuaigou").values())  # the server's count since it began
+    shell = _outcomes(faulty, "kuaigou", "/item/1", 3)
+    feed = _outcomes(faulty, "kuaigou", "/api/feed", 3)
+    item = _outcomes(faulty, "kuaigou", "/api/item/1", 3)
+    assert [getattr(r, "status", None) for r in shell + feed] == [200] * 6
+    assert {getattr(r, "status", None) for r in item} <= {500, 503}
+    assert sum(faulty.fault_counts("kuaigou").values()) - before == 3
+
+
 def test_faults_file(tmp_path: Path) -> None:
     good = tmp_path / "faults.yaml"
     good.write_text("error_rate: 0.25\nrate_limit: 0.1\nretry_after: 3\n", encoding="utf-8")
@@ -123,5 +134,12 @@ def test_faults_file(tmp_path: Path) -> None:
     too_much.write_text("error_rate: 0.8\ndrop_rate: 0.5\n", encoding="utf-8")
     with pytest.raises(PatrolError, match="more than 1"):
         load_faults(str(too_much))
+    prefixed = tmp_path / "prefixed.yaml"
+    prefixed.write_text('error_rate: 0.5\npath_prefix: "/api/"\n', encoding="utf-8")
+    assert load_faults(str(prefixed)) == FaultConfig(error_rate=0.5, path_prefix="/api/")
+    relative = tmp_path / "relative.yaml"
+    relative.write_text("error_rate: 0.5\npath_prefix: api\n", encoding="utf-8")
+    with pytest.raises(PatrolError, match=r"relative\.yaml: path_prefix must start with '/'"):
+        load_faults(str(relative))
     with pytest.raises(PatrolError, match="unknown faults preset"):
         load_faults("nosuchpreset")

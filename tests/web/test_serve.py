@@ -143,6 +143,35 @@ def test_ctrl_c_in_the_terminal_stops_supervisor_and_workers_quietly(
     assert "Traceback" not in error and "KeyboardInterrupt" not in error, error
 
 
+def test_ctrl_c_while_the_workers_start_is_quiet_too(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patrol", "web", "--port", str(port), "--workers", "2"],
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        process_group=0,
+    )
+    running = _Running(url=f"http://127.0.0.1:{port}", port=port, process=process)
+    try:
+        # at once when the workers exist: they are still importing the console
+        deadline = time.monotonic() + 30
+        while len(running.workers()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        workers = running.workers()
+        assert len(workers) == 2
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"workers left running: {[p.pid for p in alive]}"
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err
+
+
 def test_ctrl_c_stops_a_single_server_quietly(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
