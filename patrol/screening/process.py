@@ -23,7 +23,8 @@ stalled child: it is killed, and what waited for it fails with
 The child is in a process group of its own: a scheduler's SIGTERM to the patrol's group,
 or Ctrl-C in a terminal, reaches the patrol, which closes the child (the child leaves when
 its stdin closes — also when the patrol dies). What the child logs (an engine error on an
-odd listing; the verdict also says so) goes to the patrol's stderr.
+odd listing; the verdict also says so) is relayed into the patrol's own log
+(:mod:`patrol.screening.childlog`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from typing import IO, TYPE_CHECKING, Any
 from patrol.errors import PatrolError
 from patrol.items import Listing
 from patrol.registry.records import RegistrySnapshot
+from patrol.screening.childlog import ChildLogRelay, child_log_handler
 
 if TYPE_CHECKING:
     from patrol.screening.rulebook import Rulebook
@@ -164,10 +166,12 @@ class ScreeningProcess:
         loop: asyncio.AbstractEventLoop,
         info: RulebookInfo,
         answer_timeout: float = _ANSWER_TIMEOUT,
+        log_relay: ChildLogRelay | None = None,
     ) -> None:
         assert proc.stdin is not None and proc.stdout is not None
         self.info = info
         self._proc = proc
+        self._log_relay = log_relay
         self._loop = loop
         self._answer_timeout = answer_timeout
         self._stdin: IO[bytes] = proc.stdin
@@ -203,16 +207,20 @@ class ScreeningProcess:
             [sys.executable, "-c", "from patrol.screening.process import serve; serve()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,  # its log records, relayed into the patrol's log
             process_group=0,  # signals to the patrol's group are the patrol's to handle
         )
+        assert proc.stderr is not None
+        log_relay = ChildLogRelay(proc.stderr, loop)  # also while it loads the rulebook
         try:
             info = await loop.run_in_executor(
                 None, _handshake, proc, rules, database_url, start_timeout
             )
         except BaseException:  # what it said, or cancelled: the child goes either way
             _stop(proc, kill=True)
+            log_relay.close()
             raise
-        return cls(proc, loop, info, answer_timeout)
+        return cls(proc, loop, info, answer_timeout, log_relay)
 
     @property
     def pid(self) -> int:
@@ -247,6 +255,8 @@ class ScreeningProcess:
         """
         self._give_up("screening process closed")
         _stop(self._proc)
+        if self._log_relay is not None:
+            self._log_relay.close()  # after the child's exit: its last words are relayed
 
     def _send_waiting(self) -> None:
         if self._timer is not None:
@@ -416,7 +426,9 @@ def serve() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     questions = sys.stdin.buffer
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the patrol's to handle; it closes us
-    logging.basicConfig(level=logging.WARNING, format="screening process: %(message)s")
+    root = logging.getLogger()
+    root.addHandler(child_log_handler(sys.stderr))  # one JSON line a record, for the parent
+    root.setLevel(logging.WARNING)
     request = _read_frame(questions)
     if request is None:
         return
