@@ -7,6 +7,7 @@ the operating system (psutil), not taken on the server's word.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -143,55 +144,49 @@ def test_ctrl_c_in_the_terminal_stops_supervisor_and_workers_quietly(
     assert "Traceback" not in error and "KeyboardInterrupt" not in error, error
 
 
-def test_ctrl_c_while_the_workers_start_is_quiet_too(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _console(tmp_path: Path, *options: str) -> Iterator[_Running]:
+    """``patrol web`` on a free port, in a process group of its own (a terminal's)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "patrol", "web", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "patrol", "web", "--port", str(port), *options],
         env=_environment(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        process_group=0,
+        process_group=0,  # Ctrl-C reaches the whole group
     )
-    running = _Running(url=f"http://127.0.0.1:{port}", port=port, process=process)
     try:
+        yield _Running(url=f"http://127.0.0.1:{port}", port=port, process=process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def test_ctrl_c_while_the_workers_start_is_quiet_too(tmp_path: Path) -> None:
+    with _console(tmp_path, "--workers", "2") as running:
         # at once when the workers exist: they are still importing the console
         deadline = time.monotonic() + 30
         while len(running.workers()) < 2 and time.monotonic() < deadline:
             time.sleep(0.005)
         workers = running.workers()
         assert len(workers) == 2
-        os.killpg(process.pid, signal.SIGINT)
-        _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    assert process.returncode == 0
+        os.killpg(running.process.pid, signal.SIGINT)
+        _, err = running.process.communicate(timeout=30)
+    assert running.process.returncode == 0
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, f"workers left running: {[p.pid for p in alive]}"
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err
 
 
 def test_ctrl_c_stops_a_single_server_quietly(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "patrol", "web", "--port", str(port)],
-        env=_environment(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        process_group=0,
-    )
-    try:
-        assert _wait_for(lambda: _answers(f"http://127.0.0.1:{port}")), "patrol web did not answer"
-        os.killpg(process.pid, signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    assert process.returncode == 0
+    with _console(tmp_path) as running:
+        assert _wait_for(lambda: _answers(running.url)), "patrol web did not answer"
+        os.killpg(running.process.pid, signal.SIGINT)
+        out, err = running.process.communicate(timeout=30)
+    assert running.process.returncode == 0
     assert b"Traceback" not in err and b"Aborted" not in err, err
-    assert out.decode().startswith(f"Listing Patrol console on http://127.0.0.1:{port}/")
+    assert out.decode().startswith(f"Listing Patrol console on {running.url}/")
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
