@@ -10,16 +10,20 @@ In a running crawl on a machine with more than one core the rulebook also goes t
 process (:mod:`patrol.screening.process`), and once the child has loaded it the crawl's
 thread only hands listings over: screening is the largest share of a patrol's own CPU
 time, and in the crawl's process it would share one core with everything else under the
-GIL. The rulebook is loaded here first all the same, so that a broken one stops the patrol
-before it starts and a patrol need not wait for the child: it screens here meanwhile (a
-short patrol may end before the child is ready; it is then just stopped).
+GIL. The child is started first, so it loads its rulebook while this process loads its
+own: a broken rulebook stops the patrol before it starts, and the copy here screens
+should the child be lost. The crawl waits for the child in ``open_spider`` (the two
+loads overlap, so that costs little more than one): had it started at once, the child's
+start-up would take the second core from the crawl and the fixture or real site for the
+first second or so, and the listings of that second would be screened in the crawl's
+thread. Without the wait (a test calling ``process_item`` directly) listings are screened
+here until the child is ready; a patrol over before that just stops it.
 ``PATROL_SCREEN_PROCESS`` (on by default when there is more than one core) switches the
 child on or off. Should the child go away mid-patrol (or stall), the pipeline loads the
 rulebook itself and screens the listings that were waiting and all later ones in the
 crawl's process (``patrol/screen_process_lost``), so no listing goes unscreened; a listing
 whose fields cannot be pickled for the child is screened here too. Without a running event
-loop (a test calling ``process_item`` directly) screening is always done in the caller's
-process.
+loop screening is always done in the caller's process.
 """
 
 from __future__ import annotations
@@ -86,25 +90,42 @@ class ScreenPipeline:
         self.rulebook: Rulebook | None = rulebook
         self.version = rulebook.version  # the patrol's rulebook; the child's must be the same
         self.child: ScreeningProcess | None = None
-        self._launch: asyncio.Task[None] | None = None
+        self._launch: asyncio.Task[ScreeningProcess] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScreenPipeline:
         config = ScreenConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("PATROL_SCREEN_ENABLED is off")
-        pipeline = cls(crawler, config, _load(config))  # a broken rulebook stops it here
-        if config.in_child_process and _loop_running():
-            # the child loads its rulebook while the patrol starts and screens here
-            pipeline._launch = asyncio.ensure_future(pipeline._launch_child())
+        starting = _start_child(config) if config.in_child_process and _loop_running() else None
+        try:
+            rulebook = _load(config)  # a broken rulebook stops the patrol here
+        except BaseException:
+            if starting is not None:
+                starting.cancel()  # and its child with it
+            raise
+        pipeline = cls(crawler, config, rulebook)
+        if starting is not None:
+            pipeline._launch = starting
+            starting.add_done_callback(pipeline._adopt_child)
         return pipeline
 
-    async def _launch_child(self) -> None:
-        try:
-            child = await ScreeningProcess.launch(self.config.rules, self.config.database_url)
-        except (OSError, PatrolError, ScreeningProcessLost) as exc:
+    async def open_spider(self) -> None:
+        """Begin the crawl once the child is ready (or has failed): see the module's doc."""
+        if self._launch is not None:
+            await asyncio.wait([self._launch])  # adopted (or not) by then: see below
+
+    def _adopt_child(self, starting: asyncio.Task[ScreeningProcess]) -> None:
+        """Take the child on once it is ready (the launch's first done-callback)."""
+        if starting.cancelled():
+            return
+        exc = starting.exception()
+        if exc is not None:
+            if not isinstance(exc, PatrolError | ScreeningProcessLost):
+                logger.error("could not start the screening process", exc_info=exc)
             logger.warning("screening in the crawl's process: no child process (%s)", exc)
             return
+        child = starting.result()
         if child.info.version != self.version:
             logger.warning(
                 "screening in the crawl's process: the child loaded rulebook %s, not %s"
@@ -178,6 +199,14 @@ def _loop_running() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def _start_child(config: ScreenConfig) -> asyncio.Task[ScreeningProcess] | None:
+    try:
+        return ScreeningProcess.start(config.rules, config.database_url)
+    except OSError as exc:
+        logger.warning("screening in the crawl's process: no child process (%s)", exc)
+        return None
 
 
 def _load(config: ScreenConfig) -> Rulebook:

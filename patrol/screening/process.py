@@ -154,10 +154,10 @@ _listing_fields = operator.attrgetter(*_LISTING_FIELDS)  # ``Listing(*fields)`` 
 class ScreeningProcess:
     """The parent's side: :meth:`screen` a listing in the child, from the event loop.
 
-    :meth:`launch` it in a running loop (it is ready once the child has loaded the
-    rulebook) and :meth:`close` it at the end. Once the child is gone (it died or stalled,
-    or was closed) every listing still waiting for it, and every later one, gets
-    :class:`ScreeningProcessLost`; the caller screens those itself.
+    :meth:`start` (or :meth:`launch`) it in a running loop (it is ready once the child
+    has loaded the rulebook) and :meth:`close` it at the end. Once the child is gone (it
+    died or stalled, or was closed) every listing still waiting for it, and every later
+    one, gets :class:`ScreeningProcessLost`; the caller screens those itself.
     """
 
     def __init__(
@@ -194,12 +194,29 @@ class ScreeningProcess:
         start_timeout: float = _START_TIMEOUT,
         answer_timeout: float = _ANSWER_TIMEOUT,
     ) -> ScreeningProcess:
-        """Start the child; return once it has loaded the rulebook (the loop runs meanwhile).
+        """Start the child; return once it has loaded the rulebook (see :meth:`start`)."""
+        return await cls.start(
+            rules, database_url, start_timeout=start_timeout, answer_timeout=answer_timeout
+        )
 
-        Raises :class:`~patrol.screening.loader.RulebookError` (or another
-        :class:`PatrolError`) for what the child could not load, ``OSError`` if it cannot
-        be started and :class:`ScreeningProcessLost` if it dies or says nothing in time.
-        Cancelled, it kills the child.
+    @classmethod
+    def start(
+        cls,
+        rules: Path | None,
+        database_url: str | None,
+        *,
+        start_timeout: float = _START_TIMEOUT,
+        answer_timeout: float = _ANSWER_TIMEOUT,
+    ) -> asyncio.Task[ScreeningProcess]:
+        """Start the child now and tell it what to load; the task ends once it has.
+
+        The child begins at once, before this returns, so that it loads its rulebook
+        while the caller goes on (the screen pipeline loads its own copy meanwhile). The
+        task raises :class:`~patrol.screening.loader.RulebookError` (or another
+        :class:`PatrolError`) for what the child could not load and
+        :class:`ScreeningProcessLost` if it dies or says nothing in time; this raises
+        ``OSError`` if it cannot be started. Cancelled, even before it ran, the task
+        kills the child. Needs a running loop.
         """
         loop = asyncio.get_running_loop()
         proc = subprocess.Popen(
@@ -210,17 +227,34 @@ class ScreeningProcess:
             stderr=subprocess.PIPE,  # its log records, relayed into the patrol's log
             process_group=0,  # signals to the patrol's group are the patrol's to handle
         )
-        assert proc.stderr is not None
+        assert proc.stdin is not None and proc.stderr is not None
         log_relay = ChildLogRelay(proc.stderr, loop)  # also while it loads the rulebook
-        try:
-            info = await loop.run_in_executor(
-                None, _handshake, proc, rules, database_url, start_timeout
-            )
-        except BaseException:  # what it said, or cancelled: the child goes either way
-            _stop(proc, kill=True)
-            log_relay.close()
-            raise
-        return cls(proc, loop, info, answer_timeout, log_relay)
+        try:  # a few hundred bytes: the pipe takes them without waiting for the child
+            _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
+            broken = None
+        except OSError as exc:  # it died at once; the task says so
+            broken = f"{type(exc).__name__}: {exc}"
+
+        async def ready() -> ScreeningProcess:
+            try:
+                if broken is not None:
+                    raise _startup_error("lost", broken)
+                info = await loop.run_in_executor(None, _handshake, proc, start_timeout)
+            except BaseException:  # what it said, or cancelled: the child goes either way
+                _stop(proc, kill=True)
+                log_relay.close()
+                raise
+            return cls(proc, loop, info, answer_timeout, log_relay)
+
+        task = loop.create_task(ready())
+
+        def cancelled_before_it_ran(done: asyncio.Task[ScreeningProcess]) -> None:
+            if done.cancelled() and proc.returncode is None:
+                _stop(proc, kill=True)
+                log_relay.close()
+
+        task.add_done_callback(cancelled_before_it_ran)
+        return task
 
     @property
     def pid(self) -> int:
@@ -342,14 +376,11 @@ class ScreeningProcess:
         self._in_flight, self._waiting = None, _Batch()
 
 
-def _handshake(
-    proc: subprocess.Popen[bytes], rules: Path | None, database_url: str | None, timeout: float
-) -> RulebookInfo:
-    """Tell the child what to load and wait (blocking) for what it says back."""
-    assert proc.stdin is not None and proc.stdout is not None
+def _handshake(proc: subprocess.Popen[bytes], timeout: float) -> RulebookInfo:
+    """Wait (blocking) for what the child says once it has loaded what it was told to."""
+    assert proc.stdout is not None
     answer: Any
     try:
-        _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
         answer = _read_frame(proc.stdout, timeout)
     except Exception as exc:  # a dead pipe, no answer in time, or not a frame of ours
         answer = ("failed", "lost", f"{type(exc).__name__}: {exc}")

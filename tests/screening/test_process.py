@@ -42,6 +42,11 @@ async def _within(*awaitables: Awaitable[T]) -> list[T]:
     return await asyncio.wait_for(asyncio.gather(*awaitables), timeout=30)
 
 
+def _screening_children() -> list[psutil.Process]:
+    children = psutil.Process().children(recursive=True)
+    return [child for child in children if "screening.process" in " ".join(child.cmdline())]
+
+
 def _listings(count: int) -> list[Listing]:
     return [
         make_listing(TITLES[n % len(TITLES)], str(9 + n * 37), listing_id=str(n))
@@ -168,7 +173,7 @@ def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Ruleboo
     async def patrol() -> list[Listing]:
         pipeline = ScreenPipeline.from_crawler(crawler)
         assert pipeline.rulebook is not None  # screens here until its child is ready
-        await asyncio.wait_for(pipeline._launch, timeout=30)  # type: ignore[arg-type]
+        await asyncio.wait_for(pipeline.open_spider(), timeout=30)
         assert pipeline.child is not None and pipeline.rulebook is None
         (first,) = await _within(pipeline.process_item(listings[0]))
         os.kill(pipeline.child.pid, signal.SIGKILL)
@@ -189,6 +194,48 @@ def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Ruleboo
     assert stats.get_value("patrol/flagged") == flagged
 
 
+def test_the_child_loads_alongside_the_pipeline_and_the_crawl_waits_for_it(
+    rulebook: Rulebook,
+) -> None:
+    crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
+    listing = _listings(1)[0]
+
+    async def patrol() -> tuple[int, Listing]:
+        pipeline = ScreenPipeline.from_crawler(crawler)
+        started = len(_screening_children())  # before the loop ran: started, not scheduled
+        try:
+            await asyncio.wait_for(pipeline.open_spider(), timeout=30)
+            assert pipeline.child is not None and pipeline.rulebook is None
+            (item,) = await _within(pipeline.process_item(listing))
+            assert pipeline.child is not None  # screened there, not here
+            return started, item
+        finally:
+            pipeline.close_spider()
+
+    started, item = asyncio.run(patrol())
+    assert started == 1
+    assert item.verdict is not None
+    assert item.verdict.to_dict() == screen(listing, rulebook).to_dict()
+    assert not _screening_children()
+
+
+def test_a_broken_rulebook_stops_the_pipeline_and_the_child_it_started(tmp_path: Path) -> None:
+    (tmp_path / "rulebook.yaml").write_text("schema: 1\nthreshold: [\n", "utf-8")
+    crawler = get_crawler(
+        settings_dict={"PATROL_RULES": str(tmp_path), "PATROL_SCREEN_PROCESS": True}
+    )
+
+    async def start() -> None:
+        try:
+            ScreenPipeline.from_crawler(crawler)
+        finally:
+            await asyncio.sleep(0.1)  # the cancelled start's clean-up runs in the loop
+
+    with pytest.raises(RulebookError, match=r"rulebook\.yaml:3"):
+        asyncio.run(start())
+    assert not _screening_children()
+
+
 def test_without_a_running_loop_the_pipeline_screens_in_process() -> None:
     crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
     pipeline = ScreenPipeline.from_crawler(crawler)
@@ -204,7 +251,7 @@ def test_the_pipeline_screens_a_listing_that_does_not_pickle_itself(rulebook: Ru
 
     async def patrol() -> Listing:
         pipeline = ScreenPipeline.from_crawler(crawler)
-        await asyncio.wait_for(pipeline._launch, timeout=30)  # type: ignore[arg-type]
+        await asyncio.wait_for(pipeline.open_spider(), timeout=30)
         try:
             (item,) = await _within(pipeline.process_item(odd))
             assert pipeline.child is not None  # one odd listing does not cost the child
@@ -238,5 +285,4 @@ def test_a_patrol_over_before_its_child_is_ready_screens_here_and_stops_it(
     assert [item.verdict.to_dict() for item in screened] == [
         screen(item, rulebook).to_dict() for item in listings
     ]
-    children = psutil.Process().children(recursive=True)
-    assert not [child for child in children if "screening.process" in " ".join(child.cmdline())]
+    assert not _screening_children()
