@@ -116,14 +116,15 @@ class ScreenPipeline:
             await asyncio.wait([self._launch])  # adopted (or not) by then: see below
 
     def _adopt_child(self, starting: asyncio.Task[ScreeningProcess]) -> None:
-        """Take the child on once it is ready (the launch's first done-callback)."""
+        """Take the child on once it is ready (called back before ``open_spider`` resumes)."""
         if starting.cancelled():
             return
         exc = starting.exception()
-        if exc is not None:
-            if not isinstance(exc, PatrolError | ScreeningProcessLost):
-                logger.error("could not start the screening process", exc_info=exc)
+        if isinstance(exc, PatrolError | ScreeningProcessLost):
             logger.warning("screening in the crawl's process: no child process (%s)", exc)
+            return
+        if exc is not None:  # a bug: said in full, and the patrol goes on screening here
+            logger.error("screening in the crawl's process: no child process", exc_info=exc)
             return
         child = starting.result()
         if child.info.version != self.version:
@@ -204,7 +205,7 @@ def _loop_running() -> bool:
 def _start_child(config: ScreenConfig) -> asyncio.Task[ScreeningProcess] | None:
     try:
         return ScreeningProcess.start(config.rules, config.database_url)
-    except OSError as exc:
+    except (OSError, ScreeningProcessLost) as exc:
         logger.warning("screening in the crawl's process: no child process (%s)", exc)
         return None
 

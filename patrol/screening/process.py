@@ -215,8 +215,9 @@ class ScreeningProcess:
         task raises :class:`~patrol.screening.loader.RulebookError` (or another
         :class:`PatrolError`) for what the child could not load and
         :class:`ScreeningProcessLost` if it dies or says nothing in time; this raises
-        ``OSError`` if it cannot be started. Cancelled, even before it ran, the task
-        kills the child. Needs a running loop.
+        ``OSError`` if it cannot be started (:class:`ScreeningProcessLost` if it dies at
+        once). Cancelled, even before it ran, the task kills the child. Needs a running
+        loop.
         """
         loop = asyncio.get_running_loop()
         proc = subprocess.Popen(
@@ -231,14 +232,13 @@ class ScreeningProcess:
         log_relay = ChildLogRelay(proc.stderr, loop)  # also while it loads the rulebook
         try:  # a few hundred bytes: the pipe takes them without waiting for the child
             _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
-            broken = None
-        except OSError as exc:  # it died at once; the task says so
-            broken = f"{type(exc).__name__}: {exc}"
+        except OSError as exc:  # it died at once
+            _stop(proc, kill=True)
+            log_relay.close()
+            raise ScreeningProcessLost(f"screening process could not start: {exc}") from exc
 
         async def ready() -> ScreeningProcess:
             try:
-                if broken is not None:
-                    raise _startup_error("lost", broken)
                 info = await loop.run_in_executor(None, _handshake, proc, start_timeout)
             except BaseException:  # what it said, or cancelled: the child goes either way
                 _stop(proc, kill=True)
