@@ -91,6 +91,7 @@ class ScreenPipeline:
         self.version = rulebook.version  # the patrol's rulebook; the child's must be the same
         self.child: ScreeningProcess | None = None
         self._launch: asyncio.Task[ScreeningProcess] | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # children let go of mid-patrol
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScreenPipeline:
@@ -134,19 +135,28 @@ class ScreenPipeline:
                 child.info.version,
                 self.version,
             )
-            child.close()
+            self._let_go(child)
             return
         self.child = child
         self.rulebook = None  # the child's from now on; loaded again only if it is lost
         logger.info("screening in process %d from now on", child.pid)
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self._launch is not None and not self._launch.done():
             self._launch.cancel()  # a short patrol: done before its child was ready
         self._launch = None
         if self.child is not None:
-            self.child.close()
+            self._let_go(self.child)
             self.child = None
+        for closed in await asyncio.gather(*self._closing, return_exceptions=True):
+            if isinstance(closed, Exception):
+                logger.error("closing the screening process failed", exc_info=closed)
+
+    def _let_go(self, child: ScreeningProcess) -> None:
+        """Close ``child`` while the crawl goes on (``close_spider`` waits for it)."""
+        closing = asyncio.get_running_loop().create_task(child.aclose())
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing):
@@ -190,7 +200,7 @@ class ScreenPipeline:
         logger.error("%s; screening in the crawl's process from now on", exc)
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("patrol/screen_process_lost")
-        self.child.close()
+        self._let_go(self.child)
         self.child = None
 
 

@@ -74,6 +74,7 @@ _MAX_BATCH = 64  # listings in one frame: some 100 kB at most
 # longer than a page takes to download, and the crawl does not wait for it meanwhile.
 _BATCH_WINDOW = 0.02
 _CLOSE_TIMEOUT = 5.0
+_EXIT_POLL = 0.01  # how often aclose() looks whether the child has exited
 _START_TIMEOUT = 300.0  # a registry of millions of records takes a while to load
 _ANSWER_TIMEOUT = 120.0  # a batch takes milliseconds: this long means a stalled child
 _MAX_FRAME = 1 << 30  # a length beyond this is not a frame of ours
@@ -285,12 +286,30 @@ class ScreeningProcess:
         """Close the child's stdin (it leaves) and reap it; kill it if it lingers.
 
         Listings still waiting (there are none once a crawl has drained its items) get
-        :class:`ScreeningProcessLost`, as from a child that died.
+        :class:`ScreeningProcessLost`, as from a child that died. This waits for the
+        child's exit in the caller's thread, with nobody reading its stderr meanwhile:
+        in a running loop, :meth:`aclose` is the one to call.
         """
         self._give_up("screening process closed")
         _stop(self._proc)
         if self._log_relay is not None:
             self._log_relay.close()  # after the child's exit: its last words are relayed
+
+    async def aclose(self) -> None:
+        """:meth:`close`, with the loop running while the child exits.
+
+        The child's stderr is relayed meanwhile: a child with more to say on its way out
+        than a pipe holds (64 kB) would otherwise wait to write it until the timeout
+        killed it, its last records lost, and the whole crawl would wait with it.
+        """
+        self._give_up("screening process closed")
+        _close_pipes(self._proc)
+        deadline = self._loop.time() + _CLOSE_TIMEOUT
+        while self._proc.poll() is None and self._loop.time() < deadline:
+            await asyncio.sleep(_EXIT_POLL)
+        _reap(self._proc)  # at once, unless it is still there: then it is killed
+        if self._log_relay is not None:
+            self._log_relay.close()
 
     def _send_waiting(self) -> None:
         if self._timer is not None:
@@ -394,17 +413,28 @@ def _handshake(proc: subprocess.Popen[bytes], timeout: float) -> RulebookInfo:
 
 def _stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
     """Close the child's pipes (it leaves when it reads the end of stdin) and reap it."""
+    _close_pipes(proc)
+    if kill:
+        with contextlib.suppress(OSError):
+            proc.kill()
+    _reap(proc, timeout=_CLOSE_TIMEOUT)
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    """Close stdin and stdout (stderr is the log relay's to close, once the child is gone)."""
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
-    if kill:
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float = 0.0) -> None:
+    """Wait up to ``timeout`` seconds for the child's exit, then kill it and wait."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(OSError):
             proc.kill()
-    try:
-        proc.wait(timeout=_CLOSE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
         proc.wait()
 
 

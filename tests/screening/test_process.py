@@ -4,9 +4,12 @@ child is screened for by the crawl's process, and nothing of the page travels.""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pickle
 import signal
+import subprocess
+import sys
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +21,8 @@ from scrapy.utils.test import get_crawler
 
 from patrol.items import Listing, PageCapture
 from patrol.screening import Rulebook, RulebookError, screen
-from patrol.screening.process import ScreeningProcess, ScreeningProcessLost
+from patrol.screening.childlog import ChildLogRelay
+from patrol.screening.process import RulebookInfo, ScreeningProcess, ScreeningProcessLost
 from pipelines.screen import ScreenPipeline
 
 from .conftest import RULES, make_listing
@@ -166,6 +170,41 @@ def test_close_ends_the_child() -> None:
     assert asyncio.run(start_and_close()) == 0
 
 
+# A child with more to log on its way out than a pipe holds (some 350 kB).
+_TALKATIVE_CHILD = """
+import json, sys
+sys.stdin.buffer.read()  # until the patrol closes the pipe
+for n in range(3000):
+    sys.stderr.write(json.dumps([20, f"record {n} " + "x" * 100]) + "\\n")
+sys.stderr.write(json.dumps([30, "last words"]) + "\\n")
+"""
+
+
+def test_aclose_relays_what_the_child_says_on_its_way_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="patrol.screening.child")
+
+    async def close() -> int | None:
+        loop = asyncio.get_running_loop()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _TALKATIVE_CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stderr is not None
+        info = RulebookInfo(version="v", threshold=0.5, trademarks=0, patents=0, repeat_offenders=0)
+        child = ScreeningProcess(proc, loop, info, log_relay=ChildLogRelay(proc.stderr, loop))
+        # well within the 5 s after which a lingering child is killed
+        await asyncio.wait_for(child.aclose(), timeout=4)
+        return proc.returncode
+
+    assert asyncio.run(close()) == 0  # it left by itself: nobody had to kill it
+    relayed = [r.getMessage() for r in caplog.records if r.name == "patrol.screening.child"]
+    assert len(relayed) == 3001 and relayed[-1] == "last words"
+
+
 def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Rulebook) -> None:
     crawler = get_crawler(settings_dict={"PATROL_RULES": str(RULES), "PATROL_SCREEN_PROCESS": True})
     listings = _listings(12)
@@ -179,7 +218,8 @@ def test_the_pipeline_screens_by_itself_once_its_child_is_lost(rulebook: Ruleboo
         os.kill(pipeline.child.pid, signal.SIGKILL)
         rest = await _within(*(pipeline.process_item(item) for item in listings[1:]))
         assert pipeline.child is None and pipeline.rulebook is not None
-        pipeline.close_spider()
+        await pipeline.close_spider()
+        assert not _screening_children()  # the lost child was reaped, not left a zombie
         return [first, *rest]
 
     screened = asyncio.run(patrol())
@@ -210,7 +250,7 @@ def test_the_child_loads_alongside_the_pipeline_and_the_crawl_waits_for_it(
             assert pipeline.child is not None  # screened there, not here
             return started, item
         finally:
-            pipeline.close_spider()
+            await pipeline.close_spider()
 
     started, item = asyncio.run(patrol())
     assert started == 1
@@ -257,7 +297,7 @@ def test_the_pipeline_screens_a_listing_that_does_not_pickle_itself(rulebook: Ru
             assert pipeline.child is not None  # one odd listing does not cost the child
             return item
         finally:
-            pipeline.close_spider()
+            await pipeline.close_spider()
 
     item = asyncio.run(patrol())
     assert item.verdict is not None and item.verdict.score == screen(odd, rulebook).score
@@ -275,7 +315,7 @@ def test_a_patrol_over_before_its_child_is_ready_screens_here_and_stops_it(
         screened = await _within(*(pipeline.process_item(item) for item in listings))
         assert pipeline.child is None  # still loading: these were screened here
         launch = pipeline._launch
-        pipeline.close_spider()
+        await pipeline.close_spider()
         await asyncio.sleep(0)
         assert launch is not None
         return screened, launch.cancelled()
