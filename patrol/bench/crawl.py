@@ -5,7 +5,9 @@ subprocess (``patrol.bench.crawl_worker``), in one run:
 
 1. ``taoji``: the full patrol (spider, all pipelines, database) against a bare spider that
    fetches the same pages and does nothing else — pages/s, listings/s and their ratio
-   (target ≥ 0.8).
+   (target ≥ 0.8). Both crawls are bound by the CPU of the crawl's one thread, so the CPU
+   that thread took per page is reported beside them: it is what the patrol's own work
+   costs, and it varies far less from run to run than pages/s on a shared machine.
 2. ``kuaigou``: rendered pages/s with the project's browser settings against a naive setup
    (a new context per page, every resource loaded) — ratio target ≥ 2.
 3. ``kuaigou`` again for ``--memory-pages`` rendered pages, sampling the RSS of the crawler
@@ -44,6 +46,12 @@ class _Run:
     @property
     def listings_per_s(self) -> float:
         return self.result["listings"] / self.result["seconds"] if self.result["seconds"] else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        """CPU of the crawl's thread per page fetched (ms): what the crawl is bound by."""
+        pages = self.result["pages"]
+        return self.result.get("crawl_thread_cpu_s", 0.0) * 1000 / pages if pages else 0.0
 
     @property
     def rendered_per_s(self) -> float:
@@ -162,6 +170,9 @@ def _throughput(seed: int, listings: int, repeat: int, env: dict[str, str]) -> d
             bare_runs.append(_run_worker("bare", "taoji", url, env, sample=False))
             full_runs.append(_run_worker("full", "taoji", url, env, sample=False))
     bare, full = _best(bare_runs, "pages_per_s"), _best(full_runs, "pages_per_s")
+    # the least CPU a run took per page: another process can only ever add to it
+    bare_cpu = min(run.cpu_ms_per_page for run in bare_runs)
+    full_cpu = min(run.cpu_ms_per_page for run in full_runs)
     return {
         "pages": full.result["pages"],
         "listings": full.result["listings"],
@@ -169,6 +180,9 @@ def _throughput(seed: int, listings: int, repeat: int, env: dict[str, str]) -> d
         "listings_per_s": round(full.listings_per_s, 1),
         "baseline_pages_per_s": round(bare.pages_per_s, 1),
         "ratio": round(full.pages_per_s / bare.pages_per_s, 2) if bare.pages_per_s else None,
+        "crawl_cpu_ms_per_page": round(full_cpu, 3),
+        "baseline_crawl_cpu_ms_per_page": round(bare_cpu, 3),
+        "cpu_ratio": round(bare_cpu / full_cpu, 2) if full_cpu else None,
     }
 
 
@@ -289,6 +303,10 @@ def bench_crawl(
             f"taoji full patrol: {report['pages_per_s']} pages/s, {report['listings_per_s']}"
             f" listings/s ({report['pages']} pages); bare spider:"
             f" {report['baseline_pages_per_s']} pages/s; ratio {report['ratio']} (target >= 0.8)"
+        )
+        click.echo(
+            f"  crawl thread CPU per page: {report['crawl_cpu_ms_per_page']} ms; bare spider:"
+            f" {report['baseline_crawl_cpu_ms_per_page']} ms; ratio {report['cpu_ratio']}"
         )
     if rendered_listings:
         click.echo(

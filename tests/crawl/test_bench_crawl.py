@@ -1,8 +1,13 @@
-"""How ``patrol bench crawl`` judges whether memory levels off (no crawl needed)."""
+"""How ``patrol bench crawl`` judges whether memory levels off, and what a crawl reports."""
 
 from __future__ import annotations
 
-from patrol.bench.crawl import _levels_off, _quarters
+import os
+from pathlib import Path
+
+from patrol.bench.crawl import _levels_off, _quarters, _run_worker
+from patrol.db import upgrade_database
+from patrol.marketplaces import serve_marketplaces
 
 
 def test_renderers_coming_and_going_level_off() -> None:
@@ -25,3 +30,18 @@ def test_memory_that_keeps_growing_does_not_level_off() -> None:
 def test_a_run_too_short_to_judge_has_no_quarters() -> None:
     assert _quarters([(0.0, 1.0, 1.0)] * 7) == []
     assert _levels_off([]) == (0.0, True)
+
+
+def test_a_crawl_reports_the_cpu_its_thread_took(tmp_path: Path) -> None:
+    # a real (small) bare crawl in its own process, as the bench runs it
+    env = {k: v for k, v in os.environ.items() if k != "PATROL_DATABASE_URL"}
+    env["PATROL_HOME"] = str(tmp_path)
+    (tmp_path / "var").mkdir()
+    upgrade_database(f"sqlite:///{tmp_path / 'var' / 'patrol.db'}")
+    with serve_marketplaces(sites=("taoji",), seed=3, listings=40) as fx:
+        run = _run_worker("bare", "taoji", fx.base_url("taoji"), env, sample=False)
+    result = run.result
+    assert result["status"] == "finished" and result["pages"] > 30
+    assert 0 < result["crawl_thread_cpu_s"] <= result["process_cpu_s"]
+    assert result["crawl_thread_cpu_s"] < run.wall_seconds
+    assert run.cpu_ms_per_page == result["crawl_thread_cpu_s"] * 1000 / result["pages"]

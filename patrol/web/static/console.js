@@ -10,10 +10,14 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
-  // ask before an action that cannot be undone
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
+  // ask before an action that cannot be undone: a form's own, or its button's (one
+  // form may have several); "{count}" is how many leads are ticked in it
+  for (const form of document.querySelectorAll("form")) {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      const question = event.submitter?.dataset.confirm ?? form.dataset.confirm;
+      if (question === undefined) return;
+      const ticked = form.querySelectorAll("input[name=lead]:checked").length;
+      if (!window.confirm(question.replace("{count}", String(ticked)))) event.preventDefault();
     });
   }
 });
