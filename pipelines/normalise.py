@@ -73,7 +73,9 @@ ISO_CODES = frozenset(
 _SYMBOLS_LONGEST_FIRST = tuple(sorted(_SYMBOLS, key=len, reverse=True))
 _ISO_CODE = re.compile(r"[A-Z]{3}")
 _CODE_IN_TEXT = re.compile(r"\b([A-Z]{3})\b")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but tab and line ends, DEL, and the C1 controls (U+0080..U+009F: U+009B is a
+# terminal's CSI, which would reach `patrol leads show` as an escape sequence)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d[\d.,' \u00a0]*")
 _ONE_LINE = ("title", "brand", "category", "shop_name")

@@ -36,6 +36,14 @@ belongs to the dead context, which scrapy-playwright drops with its semaphore, s
 is leaked. Context creation (which may launch the browser and takes the
 ``PLAYWRIGHT_MAX_CONTEXTS`` slot) is shielded from that cancellation: abandoning it half
 way would leak the only context slot and hang every later request instead.
+
+**A page's slot is given back once.** scrapy-playwright gives a page's slot of
+``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` back on the page's "crash" event and again on its
+"close" event, and a crashed page is still closed: each renderer that crashed would let
+one more page open at once for the rest of the patrol, and a 24-hour patrol's bound on
+open pages (and on the browser's memory) would wear away. It also gives it back to
+whichever context has the name by then, one relaunched after the browser died included.
+Here a page gives its slot back once, to the context it was made in.
 """
 
 from __future__ import annotations
@@ -158,6 +166,25 @@ class PatrolPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         """
         context = super()._create_browser_context(name, context_kwargs, spider)
         return await asyncio.shield(context)
+
+    def _make_close_page_callback(self, context_name: str) -> Callable[[], None]:
+        """The page's "close" and "crash" handler: its slot back once, to its own context.
+
+        scrapy-playwright makes it just after the page, so the context under that name now
+        is the page's.
+        """
+        context = self.context_wrappers.get(context_name)
+        given_back = False
+
+        def give_back_the_slot() -> None:
+            nonlocal given_back
+            if given_back or context is None:
+                return
+            given_back = True
+            if self.context_wrappers.get(context_name) is context:
+                context.semaphore.release()
+
+        return give_back_the_slot
 
     async def _browser_disconnected_callback(self) -> None:
         """Give up the page creations in flight, then let scrapy-playwright drop the browser.

@@ -50,6 +50,7 @@ def week_period(text: str | None = None, today: date | None = None) -> Period:
     if match is None:
         raise PatrolError(f"bad week {text!r}: expected YYYY-Www, e.g. 2026-W48")
     year, week = int(match[1]), int(match[2])
+    _check_year(year, text)
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError:
@@ -68,6 +69,17 @@ def month_period(text: str | None = None, today: date | None = None) -> Period:
     if match is None or not 1 <= int(match[2]) <= 12:
         raise PatrolError(f"bad month {text!r}: expected YYYY-MM, e.g. 2026-11")
     year, month = int(match[1]), int(match[2])
+    _check_year(year, text)
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return Period(f"{year}-{month:02d}", "month", start, end)
+
+
+#: the years a report may be of: before the first patrol, or so far on that the period
+#: after it cannot be written as a date (9999-W52), is a typing slip
+_YEARS = range(1970, 3000)
+
+
+def _check_year(year: int, text: str) -> None:
+    if year not in _YEARS:
+        raise PatrolError(f"no period {text}: the year must be {_YEARS[0]} to {_YEARS[-1]}")

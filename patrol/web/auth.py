@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from patrol.web.accounts import check_password
-from patrol.web.console import Console, Visit, safe_next, view
+from patrol.web.console import Console, Visit, read_form, safe_next, view
 from patrol.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 async def login_page(request: Request) -> Response:
     console: Console = request.app.state.console
     if request.method == "POST":
-        form = await request.form()
+        form = await read_form(request)
         name = str(form.get("name") or "")[:100]
         password = str(form.get("password") or "")[:1000]
         given = form.get(CSRF_FIELD)

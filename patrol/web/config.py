@@ -34,6 +34,10 @@ class WebConfig:
     login_window: timedelta = timedelta(minutes=15)
     #: send cookies only over HTTPS (set it behind a TLS proxy)
     secure_cookies: bool = False
+    #: the proxies whose X-Forwarded-For/-Proto headers are believed (uvicorn's
+    #: ``forwarded_allow_ips``: addresses or networks, comma-separated, "*" for any);
+    #: none by default, so a client cannot name its own address to the sign-in brake
+    trusted_proxies: str = ""
     page_size: int = 50
     #: requests a server process works on at once, each with its own database connection.
     #: Pages are CPU-bound Python: more threads than this only queue on the GIL, and
@@ -56,6 +60,8 @@ class WebConfig:
                 "true",
                 "yes",
             )
+        if "PATROL_WEB_TRUSTED_PROXIES" in env:
+            values["trusted_proxies"] = env["PATROL_WEB_TRUSTED_PROXIES"].strip()
         if "PATROL_WEB_THREADS" in env:
             values["threads"] = int(_number(env, "PATROL_WEB_THREADS"))
         web = cls(**values)

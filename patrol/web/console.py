@@ -22,6 +22,7 @@ from anyio import CapacityLimiter
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -39,7 +40,7 @@ from patrol.web.security import (
     touch_session,
 )
 
-__all__ = ["FLASH_COOKIE", "Console", "Visit", "error_page", "safe_next", "view"]
+__all__ = ["FLASH_COOKIE", "Console", "Visit", "error_page", "read_form", "safe_next", "view"]
 
 logger = logging.getLogger(__name__)
 FLASH_COOKIE = "patrol_flash"
@@ -156,8 +157,14 @@ def error_page(
 
 
 def safe_next(url: str | None) -> str:
-    """Only a path on this site: never ``//elsewhere`` or ``https://elsewhere``."""
+    """Only a path on this site: never ``//elsewhere`` or ``https://elsewhere``.
+
+    Nor a path with spaces or control characters: a browser drops a tab or a line break
+    from ``/\t/elsewhere`` and reads ``//elsewhere``.
+    """
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    if any(ord(c) <= 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
         return "/"
     return url
 
@@ -182,7 +189,7 @@ def view(
     def decorate(function: ViewFunction) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(function)
         async def endpoint(request: Request) -> Response:
-            form = await request.form() if request.method == "POST" else None
+            form = await read_form(request) if request.method == "POST" else None
             try:
                 console: Console = request.app.state.console
                 return await console.run_blocking(_serve, function, role, request, form)
@@ -193,6 +200,20 @@ def view(
         return endpoint
 
     return decorate
+
+
+#: the most a console form may send: a page of ticked leads is a few kB
+MAX_FORM_BYTES = 256 * 1024
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, read before anyone is known, so kept small: no console form sends
+    a file, and a body over :data:`MAX_FORM_BYTES` is refused (413) without being read."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FORM_BYTES:
+        raise HTTPException(413, f"a form here sends at most {MAX_FORM_BYTES // 1024} kB")
+    # a file part is refused (400) by Starlette's parser, as is a field past these sizes
+    return await request.form(max_files=0, max_fields=1000, max_part_size=MAX_FORM_BYTES)
 
 
 def _serve(function: ViewFunction, role: str, request: Request, form: FormData | None) -> Response:

@@ -51,9 +51,20 @@ from patrol.db.models import (
 from patrol.leads.query import LeadFilter, status_in
 from patrol.leads.workflow import LEAD_STATUSES
 
-__all__ = ["MINE", "SORTS", "UNASSIGNED", "QueuePage", "QueueQuery", "QueueRow", "queue_page"]
+__all__ = [
+    "MAX_PAGE",
+    "MINE",
+    "SORTS",
+    "UNASSIGNED",
+    "QueuePage",
+    "QueueQuery",
+    "QueueRow",
+    "queue_page",
+]
 
 #: the assignee filter value meaning "assigned to the signed-in user"
+#: the last page number a query may ask for (beyond it, an offset overflows the driver)
+MAX_PAGE = 1_000_000
 MINE = "mine"
 #: ... and meaning "nobody"
 UNASSIGNED = "none"
@@ -98,7 +109,7 @@ class QueueQuery:
             assignee=_text(params.get("assignee")),
             overdue=params.get("overdue") in ("1", "on", "true"),
             sort=sort if sort in SORTS else "urgency",
-            page=max(1, int(_number(params.get("page")) or 1)),
+            page=min(max(1, int(_number(params.get("page")) or 1)), MAX_PAGE),
         )
 
     def params(self) -> list[tuple[str, str]]:

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -53,9 +54,7 @@ def serve_console(listener: socket.socket, workers: int, access_log: bool) -> No
     if workers > 1 and hasattr(socket, "send_fds"):
         _Supervisor(listener, workers, access_log).run()
         return
-    config = uvicorn.Config(
-        _APP, factory=True, workers=workers, access_log=access_log, log_level="warning"
-    )
+    config = _uvicorn_config(access_log, workers=workers)
     try:
         if workers > 1:  # no socket passing on this platform: uvicorn's own workers
             Multiprocess(config, sockets=[listener]).run()
@@ -129,8 +128,29 @@ class _HandedServer(uvicorn.Server):
 
 def _work(channel: socket.socket, access_log: bool) -> None:
     """One worker process: a uvicorn server fed by the supervisor."""
-    config = uvicorn.Config(_APP, factory=True, access_log=access_log, log_level="warning")
-    _HandedServer(config, channel).run()
+    _HandedServer(_uvicorn_config(access_log), channel).run()
+
+
+def _uvicorn_config(access_log: bool, **options: Any) -> uvicorn.Config:
+    """uvicorn's settings for the console, forwarded headers believed only from the proxies
+    ``PATROL_WEB_TRUSTED_PROXIES`` names.
+
+    uvicorn believes ``X-Forwarded-For`` from loopback by default, so any local client (or
+    a TLS terminator that passes the client's own header on) could give each wrong
+    password a new address and never meet the sign-in brake per address.
+    """
+    from patrol.web.config import WebConfig
+
+    proxies = WebConfig.from_env().trusted_proxies
+    return uvicorn.Config(
+        _APP,
+        factory=True,
+        access_log=access_log,
+        log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        **options,
+    )
 
 
 @contextlib.contextmanager

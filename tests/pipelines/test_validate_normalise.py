@@ -68,7 +68,8 @@ def test_parse_price(text: str, price: Decimal | None, currency: str | None) -> 
 
 def test_normalise_tidies_fields_but_keeps_evasion_characters() -> None:
     crawler = get_crawler(settings_dict={"PATROL_DEFAULT_CURRENCY": "CNY"})
-    title = "  N\u200bIKE   Аir\tMax \x07 "  # zero-width space and Cyrillic А stay
+    # zero-width space and Cyrillic А stay; BEL and a C1 CSI (a terminal's escape) go
+    title = "  N\u200bIKE   Аir\tMax \x07\x9b31m "
     item = _listing(
         title=title,
         price="¥ 1,299",  # type: ignore[arg-type]
@@ -78,7 +79,7 @@ def test_normalise_tidies_fields_but_keeps_evasion_characters() -> None:
         currency="rmb",
     )
     NormalisePipeline.from_crawler(crawler).process_item(item)
-    assert item.title == "N\u200bIKE Аir Max"
+    assert item.title == "N\u200bIKE Аir Max 31m"
     assert (item.price, item.currency) == (Decimal("1299"), "CNY")
     assert item.description == "line one\nline two"
     assert item.image_urls == ["http://i/1.jpg"]

@@ -118,7 +118,17 @@ def test_disabling_an_account_ends_its_sessions(console: ConsoleServer, db_url: 
         assert sign_in(officer, "zhao").status_code == 401
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil",
+        "/\t/evil.example/",
+        "/\n/evil",
+        "/ /x",
+    ],
+)
 def test_sign_in_never_redirects_off_site(console: ConsoleServer, target: str) -> None:
     with console.client() as client:
         form = client.get("/login", params={"next": target})
@@ -140,3 +150,21 @@ def test_security_headers(console: ConsoleServer) -> None:
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_form_that_sends_a_file_or_too_much_is_refused_unread(console: ConsoleServer) -> None:
+    with console.client() as client:
+        sign_in(client, "wang")
+        token = csrf_of(client.get("/leads").text)
+        with_a_file = client.post(
+            "/leads/bulk",
+            data={"csrf_token": token, "action": "assign"},
+            files={"upload": ("x.bin", b"\0" * 1024)},
+        )
+        assert with_a_file.status_code == 400
+        too_much = client.post(
+            "/leads/bulk", data={"csrf_token": token, "action": "x" * (300 * 1024)}
+        )
+        assert too_much.status_code == 413
+    with console.client() as stranger:  # refused before anyone is known
+        assert stranger.post("/login", data={"name": "x" * (300 * 1024)}).status_code == 413

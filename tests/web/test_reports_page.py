@@ -168,6 +168,8 @@ def test_default_week_is_the_last_full_week(console: ConsoleServer) -> None:
     ("query", "message"),
     [
         ({"week": "2026-W99"}, "no week 2026-W99"),
+        ({"week": "0001-W01"}, "the year must be 1970 to 2999"),  # its week before: no date
+        ({"week": "9999-W52"}, "the year must be 1970 to 2999"),  # its week after: none
         ({"week": "../../etc/passwd"}, "bad week"),
         ({"week": "2026-W48", "lang": "fr"}, "bad language"),
         ({"week": "<script>"}, "bad week &#39;&lt;script&gt;&#39;"),

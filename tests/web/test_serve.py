@@ -1,5 +1,6 @@
 """`patrol web --workers N`: the supervisor hands connections to its workers in turn; Ctrl-C
-stops it quietly; a port in use is one line.
+stops it quietly; a port in use is one line; a client's X-Forwarded-For is believed only
+from a trusted proxy.
 
 A real `patrol web` process on a loopback port; the workers' connections are counted off
 the operating system (psutil), not taken on the server's word.
@@ -150,12 +151,14 @@ def test_ctrl_c_in_the_terminal_stops_supervisor_and_workers_quietly(
 
 
 @contextlib.contextmanager
-def _console(tmp_path: Path, *options: str) -> Iterator[_Running]:
+def _console(
+    tmp_path: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[_Running]:
     """``patrol web`` on a free port, in a process group of its own (a terminal's)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "patrol", "web", "--port", str(port), *options],
-        env=_environment(tmp_path),
+        env={**_environment(tmp_path), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         process_group=0,  # Ctrl-C reaches the whole group
@@ -213,3 +216,33 @@ def test_a_port_in_use_is_refused_in_one_line(tmp_path: Path, workers: str) -> N
         == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     )
     assert b"console on" not in result.stdout  # no address shown for a console that is not up
+
+
+def _wrong_passwords_from_named_addresses(url: str, count: int) -> list[int]:
+    """``count`` wrong passwords, each for another name and claiming another address."""
+    answers = []
+    for n in range(count):
+        forwarded = {"X-Forwarded-For": f"10.0.0.{n + 1}"}
+        with httpx.Client(base_url=url, timeout=30, headers=forwarded) as client:
+            answers.append(sign_in(client, f"nobody{n}", "wrong password").status_code)
+    return answers
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_client_cannot_name_its_own_address_to_the_sign_in_brake(
+    tmp_path: Path, workers: str
+) -> None:
+    two = {"PATROL_WEB_LOGIN_ATTEMPTS": "2"}  # and 4 x 2 wrong passwords per address
+    with _console(tmp_path, "--workers", workers, env=two) as running:
+        assert _wait_for(lambda: _answers(running.url)), "patrol web did not answer"
+        answers = _wrong_passwords_from_named_addresses(running.url, 9)
+    # all nine came from 127.0.0.1, whatever they said: the ninth is refused
+    assert answers == [401] * 8 + [429]
+
+
+def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
+    behind_a_proxy = {"PATROL_WEB_LOGIN_ATTEMPTS": "2", "PATROL_WEB_TRUSTED_PROXIES": "127.0.0.1"}
+    with _console(tmp_path, env=behind_a_proxy) as running:
+        assert _wait_for(lambda: _answers(running.url)), "patrol web did not answer"
+        answers = _wrong_passwords_from_named_addresses(running.url, 9)
+    assert answers == [401] * 9  # nine clients, one wrong password each

@@ -66,5 +66,5 @@ def account_change(visit: Visit) -> Response:
 ROUTES = [
     Route("/accounts", account_list),
     Route("/accounts/add", account_add, methods=["POST"]),
-    Route("/accounts/{user_id:int}", account_change, methods=["POST"]),
+    Route("/accounts/{user_id:id}", account_change, methods=["POST"]),
 ]

@@ -23,6 +23,7 @@ from patrol.leads.caselist import count_cases, lead_counts, list_cases, shops_to
 from patrol.leads.cases import add_leads_to_case, case_for_shop, mark_key_case
 from patrol.leads.workflow import LEAD_STATUSES, get_lead
 from patrol.web.console import Visit, view
+from patrol.web.queue import MAX_PAGE
 
 __all__ = ["HISTORY_LIMIT", "ROUTES"]
 
@@ -36,7 +37,7 @@ def _flag(visit: Visit, name: str) -> bool:
 
 def _page(visit: Visit) -> int:
     text = visit.request.query_params.get("page", "1")
-    return max(1, int(text)) if text.isdigit() else 1
+    return min(max(1, int(text)), MAX_PAGE) if text.isdigit() else 1
 
 
 @view("officer")
@@ -203,7 +204,7 @@ ROUTES = [
     Route("/cases", case_list),
     Route("/cases", case_create, methods=["POST"]),
     Route("/cases/new", case_new),
-    Route("/cases/{case_id:int}", case_page),
-    Route("/cases/{case_id:int}/key", case_key, methods=["POST"]),
-    Route("/cases/{case_id:int}/leads", case_add_leads, methods=["POST"]),
+    Route("/cases/{case_id:id}", case_page),
+    Route("/cases/{case_id:id}/key", case_key, methods=["POST"]),
+    Route("/cases/{case_id:id}/leads", case_add_leads, methods=["POST"]),
 ]

@@ -157,6 +157,6 @@ def _missing(visit: Visit, message: str) -> Response:
 
 
 ROUTES = [
-    Route("/leads/{lead_id:int}/evidence/page", evidence_page),
-    Route("/leads/{lead_id:int}/evidence/screenshot", evidence_screenshot),
+    Route("/leads/{lead_id:id}/evidence/page", evidence_page),
+    Route("/leads/{lead_id:id}/evidence/screenshot", evidence_screenshot),
 ]

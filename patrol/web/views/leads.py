@@ -222,7 +222,7 @@ def _due(text: str) -> datetime | None:
 ROUTES = [
     Route("/leads", lead_queue),
     Route("/leads/bulk", bulk_action, methods=["POST"]),
-    Route("/leads/{lead_id:int}", lead_page),
-    Route("/leads/{lead_id:int}/move", move_lead, methods=["POST"]),
-    Route("/leads/{lead_id:int}/assign", assign_one, methods=["POST"]),
+    Route("/leads/{lead_id:id}", lead_page),
+    Route("/leads/{lead_id:id}/move", move_lead, methods=["POST"]),
+    Route("/leads/{lead_id:id}/assign", assign_one, methods=["POST"]),
 ]
