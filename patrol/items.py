@@ -63,6 +63,9 @@ class Listing:
     fetched_at: datetime | None = None  # UTC
     body_sha256: str | None = None
     evidence_path: str | None = None
+    # the profile's required fields the page lacked (cut off or malformed): the store keeps
+    # a known listing as it was rather than overwrite it with what is left
+    missing_fields: tuple[str, ...] = field(default=(), compare=False)
     capture: PageCapture | None = field(default=None, repr=False, compare=False)
     verdict: Verdict | None = field(default=None, compare=False)  # set by ScreenPipeline
 

@@ -21,7 +21,10 @@ resumed from a journal), listings of each patrolled marketplace that this patrol
 see are marked gone, under the coverage rule of
 :meth:`patrol.db.store.ListingStore.mark_unseen_gone` (``PATROL_GONE_MIN_COVERAGE``,
 default 0.8; ``PATROL_MARK_GONE = False`` switches it off). Stats: ``patrol/listings_new``,
-``…_changed``, ``…_unchanged``, ``…_gone``, ``patrol/leads_new``, ``patrol/leads_updated``.
+``…_changed``, ``…_unchanged``, ``…_kept`` (a known listing whose page came without a
+required field — cut off or malformed — is marked seen and otherwise left as stored, its
+lead untouched: half a page never overwrites a whole one), ``…_gone``,
+``patrol/leads_new``, ``patrol/leads_updated``.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ _STAT_KEYS = (
     "listings_new",
     "listings_changed",
     "listings_unchanged",
+    "listings_kept",
     "listings_gone",
     "leads_new",
     "leads_updated",

@@ -234,6 +234,7 @@ class MarketplaceSpider(scrapy.Spider):
             response.selector, self.profile, response.url, listing_id
         )
         if missing:
+            listing.missing_fields = tuple(missing)
             stats.inc_value("patrol/incomplete_pages")
             if "title" not in missing:  # ValidatePipeline warns about a missing title
                 stats.inc_value("patrol/validation_warnings")

@@ -40,6 +40,7 @@ _LISTING_FIELDS = {f.name for f in fields(Listing)} - {
     "fetched_at",
     "body_sha256",
     "evidence_path",
+    "missing_fields",
     "capture",
 }
 _LIST_FIELDS = {"image_urls", "patent_numbers"}

@@ -28,6 +28,7 @@ class PatrolSummary:
     new: int
     changed: int
     unchanged: int
+    kept: int  # known listings whose page came incomplete, left as stored
     gone: int
     flagged: int
     leads_new: int
@@ -51,6 +52,7 @@ class PatrolSummary:
             new=count("patrol/listings_new"),
             changed=count("patrol/listings_changed"),
             unchanged=count("patrol/listings_unchanged"),
+            kept=count("patrol/listings_kept"),
             gone=count("patrol/listings_gone"),
             flagged=count("patrol/flagged"),
             leads_new=count("patrol/leads_new"),
@@ -68,7 +70,8 @@ class PatrolSummary:
             f"patrol {self.site}: {self.status} — {self.pages} pages"
             f" ({self.rendered_pages} rendered), {self.listings} listings"
             f" ({self.new} new, {self.changed} changed, {self.unchanged} unchanged,"
-            f" {self.gone} gone), {self.flagged} flagged, {self.leads_new} new leads,"
+            + (f" {self.kept} kept as stored (incomplete page)," if self.kept else "")
+            + f" {self.gone} gone), {self.flagged} flagged, {self.leads_new} new leads,"
             f" {self.errors} errors, {self.blocked_pages} blocked pages,"
             f" {self.validation_warnings} validation warnings, {self.seconds:.1f}s"
         )

@@ -45,7 +45,9 @@ _CONTENT_FIELDS = (
     "patent_numbers",
     "attributes",
 )
-_SNAPSHOT_FIELDS = tuple(f.name for f in fields(Listing) if f.name not in ("capture", "verdict"))
+_SNAPSHOT_FIELDS = tuple(
+    f.name for f in fields(Listing) if f.name not in ("missing_fields", "capture", "verdict")
+)
 
 
 @dataclass(slots=True)
@@ -55,6 +57,7 @@ class StoreCounts:
     listings_new: int = 0
     listings_changed: int = 0
     listings_unchanged: int = 0
+    listings_kept: int = 0  # known listings whose page came incomplete: stored as they were
     listings_gone: int = 0
     leads_new: int = 0
     leads_updated: int = 0
@@ -74,7 +77,7 @@ class SeenListing:
     marketplace_id: int
     hash: str
     pk: int | None = None
-    kind: str = "new"  # new | changed | unchanged
+    kind: str = "new"  # new | changed | unchanged | kept (known, its page incomplete)
     previous_score: float | None = None
     previous_url: str | None = None
     was_gone: bool = False

@@ -213,6 +213,7 @@ class ListingStore:
 
         changed = [s for s in batch if s.kind == "changed"]
         unchanged = [s for s in batch if s.kind == "unchanged"]
+        kept = [s for s in batch if s.kind == "kept"]
         if changed:
             session.execute(
                 update(ListingRow),
@@ -223,15 +224,19 @@ class ListingStore:
             )
         if unchanged:
             self._touch_unchanged(session, unchanged, now)
+        if kept:
+            self._mark_seen(session, [s.pk for s in kept], now)
         counts.listings_new += sum(1 for s in batch if s.kind == "new")
         counts.listings_changed += len(changed)
         counts.listings_unchanged += len(unchanged)
+        counts.listings_kept += len(kept)
 
-        self._store_snapshots(session, [s for s in batch if s.kind != "unchanged"], now)
+        self._store_snapshots(session, [s for s in batch if s.kind in ("new", "changed")], now)
         back = [s for s in batch if s.was_gone]
         if back:  # first, so a listing that is back (changed or not) reopens its lead
             self.leads.reopen_relisted(session, back, now, counts)
-        self.leads.store_leads(session, batch, now, counts)
+        # a kept listing's verdict is of half a page: its lead stays as it was
+        self.leads.store_leads(session, [s for s in batch if s.kind != "kept"], now, counts)
 
     def _lock_marketplaces(self, session: Session, marketplace_ids: set[int]) -> None:
         """Make this transaction the only writer of these marketplaces until it ends.
@@ -281,18 +286,22 @@ class ListingStore:
                 for listing_id, pk in rows:
                     by_key[(marketplace_id, listing_id)].pk = pk
 
-    def _touch_unchanged(
-        self, session: Session, unchanged: list[SeenListing], now: datetime
-    ) -> None:
-        """Most of a patrol: one set-based UPDATE per chunk marks them seen; only the few
-        whose URL or verdict moved get a row of their own."""
-        for chunk in chunks([s.pk for s in unchanged], 1000):
+    def _mark_seen(self, session: Session, pks: list[int | None], now: datetime) -> None:
+        """Seen now, by this run, active: one set-based UPDATE per chunk."""
+        for chunk in chunks(pks, 1000):
             session.execute(
                 update(ListingRow)
                 .where(self._in(ListingRow.id, chunk))
                 .values(**self._seen_values(now))
                 .execution_options(synchronize_session=False)
             )
+
+    def _touch_unchanged(
+        self, session: Session, unchanged: list[SeenListing], now: datetime
+    ) -> None:
+        """Most of a patrol: one set-based UPDATE per chunk marks them seen; only the few
+        whose URL or verdict moved get a row of their own."""
+        self._mark_seen(session, [s.pk for s in unchanged], now)
         moved = [
             {"id": s.pk, "url": s.listing.url, "score": verdict.score, "flagged": verdict.flagged}
             for s in unchanged
@@ -342,7 +351,12 @@ class ListingStore:
         for market, listing_id, pk, stored_hash, score, status, url in rows:
             seen = by_key[(market, listing_id)]
             seen.pk = pk
-            seen.kind = "unchanged" if stored_hash == seen.hash else "changed"
+            if stored_hash == seen.hash:
+                seen.kind = "unchanged"
+            elif seen.listing.missing_fields:  # half a page must not overwrite the whole one
+                seen.kind = "kept"
+            else:
+                seen.kind = "changed"
             seen.previous_score = score
             seen.was_gone = status == "gone"
             seen.previous_url = url

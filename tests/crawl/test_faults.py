@@ -98,3 +98,28 @@ def test_unreachable_site_is_no_clean_patrol(home: PatrolHome) -> None:
     assert result.returncode == 1
     assert result.summary["status"] == "unreachable"
     assert result.summary["errors"] > 0 and result.summary["listings"] == 0
+
+
+def test_an_incomplete_page_never_overwrites_a_stored_listing(home: PatrolHome) -> None:
+    with serve_marketplaces(sites=("taoji",), seed=SEED, listings=LISTINGS, hour=HOUR) as fx:
+        first = home.patrol("taoji", fx.base_url("taoji"))
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = {row.listing_id: row for row in home.listing_rows("taoji")}
+    assert all(row.title and row.price is not None for row in before.values())
+
+    with serve_marketplaces(
+        sites=("taoji",), seed=SEED, listings=LISTINGS, hour=HOUR, faults="truncate"
+    ) as fx:  # the same listings, cut off this time, and not fetched again
+        second = home.patrol("taoji", fx.base_url("taoji"), "-s", "PATROL_TRUNCATED_RETRY_TIMES=0")
+    assert second.returncode == 0, second.stderr[-3000:]
+    incomplete = {i["listing_id"] for i in second.items if not i["title"] or i["price"] is None}
+    assert incomplete, "some listing pages were cut before their title or price"
+    assert second.stats["patrol/listings_kept"] == len(incomplete)
+    assert second.summary["kept"] == len(incomplete)
+    assert all(i["missing_fields"] for i in second.items if i["listing_id"] in incomplete)
+    after = {row.listing_id: row for row in home.listing_rows("taoji")}
+    for listing_id in incomplete:
+        was, now = before[listing_id], after[listing_id]
+        assert (now.title, now.price, now.content_hash) == (was.title, was.price, was.content_hash)
+        assert (now.score, now.flagged) == (was.score, was.flagged)
+        assert now.last_seen_at > was.last_seen_at and now.status == "active"  # seen, not gone
