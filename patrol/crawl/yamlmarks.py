@@ -18,6 +18,10 @@ __all__ = ["MarkedYaml", "YamlSyntaxError", "load_marked_yaml"]
 
 YamlPath = tuple[str | int, ...]
 
+MAX_NODES = 100_000
+"""Values one document may expand to, counting each use of an alias afresh: far above any
+real profile or schedule, far below what nested aliases ("billion laughs") multiply into."""
+
 
 class YamlSyntaxError(ValueError):
     """The text is not YAML; ``line`` is 1-based (0 when unknown)."""
@@ -44,12 +48,18 @@ class MarkedYaml:
 
 
 def load_marked_yaml(text: str, source: Path | str = "<string>") -> MarkedYaml:
-    """Parse ``text`` safely; raise :class:`YamlSyntaxError` naming the line on bad YAML."""
+    """Parse ``text`` safely; raise :class:`YamlSyntaxError` naming the line on bad YAML.
+
+    Hostile input is refused the same way: more than :data:`MAX_NODES` values once
+    aliases are expanded, or nesting deeper than Python's recursion limit.
+    """
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         lines: dict[YamlPath, int] = {}
-        data = _construct(loader, node, (), lines) if node is not None else None
+        data = _construct(loader, node, (), lines, [MAX_NODES]) if node is not None else None
+    except RecursionError:
+        raise YamlSyntaxError("nested too deeply to read", loader.line + 1) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -62,8 +72,23 @@ def load_marked_yaml(text: str, source: Path | str = "<string>") -> MarkedYaml:
 
 
 def _construct(
-    loader: yaml.SafeLoader, node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int]
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: YamlPath,
+    lines: dict[YamlPath, int],
+    budget: list[int],
 ) -> Any:
+    """Build ``node``'s value; ``budget`` holds how many more values may be built.
+
+    An alias is built afresh at every use, so each value gets its own path and line, and
+    the budget is what stops a few lines of nested aliases from filling the memory.
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlSyntaxError(
+            f"too many values (more than {MAX_NODES:,} once aliases are expanded)",
+            node.start_mark.line + 1,
+        )
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # YAML merge keys (``<<: *defaults``)
@@ -75,8 +100,10 @@ def _construct(
                 raise YamlSyntaxError(f"mapping key {key!r} must be text", line)
             if key in result:
                 raise YamlSyntaxError(f"duplicate key {key!r}", key_node.start_mark.line + 1)
-            result[key] = _construct(loader, value_node, (*path, key), lines)
+            result[key] = _construct(loader, value_node, (*path, key), lines, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
+        return [
+            _construct(loader, item, (*path, i), lines, budget) for i, item in enumerate(node.value)
+        ]
     return loader.construct_object(node, deep=True)

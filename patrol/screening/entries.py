@@ -8,6 +8,7 @@ An :class:`EntryReader` reads one file's entries and keeps going after a problem
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "YamlList",
     "YamlMap",
     "entries",
+    "finite_number",
     "read_brand",
     "read_rule",
 ]
@@ -64,12 +66,18 @@ class LintProblem:
 
 
 class YamlMap(dict[str, Any]):
-    """A YAML mapping that knows its line and the line of each key."""
+    """A YAML mapping that knows its line, the line of each key and any key written twice.
+
+    ``duplicates`` holds ``(key, line, first_line)`` for each repeated key; the loader
+    keeps going (the last value wins, as in PyYAML) so lint can report them all with the
+    id of the entry they sit in.
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.line = 0
         self.key_lines: dict[str, int] = {}
+        self.duplicates: list[tuple[str, int, int]] = []
 
 
 class YamlList(list[Any]):
@@ -84,11 +92,26 @@ class YamlList(list[Any]):
 class MarkedLoader(yaml.SafeLoader):
     """A safe loader whose mappings and sequences remember the line they start on."""
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._duplicates: dict[int, list[tuple[str, int, int]]] = {}  # by id() of the node
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> YamlMap:  # type: ignore[override]
         mapping = YamlMap(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {str(key.value): key.start_mark.line + 1 for key, _value in node.value}
+        mapping.duplicates = self._duplicates.get(id(node), [])
         return mapping
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Note keys written twice before merge keys (``<<``) are flattened into ``node``.
+
+        Flattening puts merged pairs beside the node's own, where a key may rightly
+        override a merged one; it runs first (and only once) for every mapping constructed.
+        """
+        if id(node) not in self._duplicates:
+            self._duplicates[id(node)] = _duplicate_keys(node)
+        super().flatten_mapping(node)
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> YamlList:
         sequence = YamlList(super().construct_sequence(node, deep=True))
@@ -97,12 +120,43 @@ class MarkedLoader(yaml.SafeLoader):
         return sequence
 
 
+def _duplicate_keys(node: yaml.MappingNode) -> list[tuple[str, int, int]]:
+    """Scalar keys written twice in ``node`` itself; a key may override one merged in."""
+    first: dict[tuple[str, str], int] = {}
+    found: list[tuple[str, int, int]] = []
+    for key_node, _value in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = key_node.start_mark.line + 1
+        key = (key_node.tag, key_node.value)
+        if key in first:
+            found.append((key_node.value, line, first[key]))
+        else:
+            first[key] = line
+    return found
+
+
 MarkedLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, MarkedLoader.construct_mapping
 )
 MarkedLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, MarkedLoader.construct_sequence
 )
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float if it is a real, finite number, else None.
+
+    YAML reads ``.nan`` and ``.inf`` as floats, and NaN fails every comparison, so a
+    plain ``value < 0`` check lets it through to silently break scoring.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 class EntryReader:
@@ -147,13 +201,23 @@ class EntryReader:
     def weight(self, entry: YamlMap, rule_id: str) -> float:
         value = entry.get("weight")
         line = entry.key_lines.get("weight", entry.line)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problem(line, rule_id, "weight must be a number")
+        number = finite_number(value)
+        if number is None:
+            self.problem(line, rule_id, f"weight must be a finite number, not {value!r}")
             return 0.0
-        if value < 0:
+        if number < 0:
             self.problem(line, rule_id, f"weight {value} is negative")
             return 0.0
-        return float(value)
+        return number
+
+    def flag(self, entry: YamlMap, key: str, rule_id: str, default: bool) -> bool:
+        """A true/false setting; ``'no'`` in quotes is text, and text would read as true."""
+        value = entry.get(key, default)
+        if not isinstance(value, bool):
+            line = entry.key_lines.get(key, entry.line)
+            self.problem(line, rule_id, f"{key} must be true or false, not {value!r}")
+            return default
+        return value
 
     def unknown_keys(self, entry: YamlMap, allowed: frozenset[str], rule_id: str | None) -> None:
         for key in entry:
@@ -198,7 +262,7 @@ def check_pattern(reader: EntryReader, line: int, rule_id: str, pattern: str) ->
 
 def read_rule(reader: EntryReader, entry: YamlMap, rule_id: str) -> RuleSpec | None:
     kind = entry.get("kind")
-    if kind not in RULE_KINDS:
+    if not isinstance(kind, str) or kind not in RULE_KINDS:
         line = entry.key_lines.get("kind", entry.line)
         reader.problem(line, rule_id, f"unknown kind {kind!r} (one of {', '.join(RULE_KINDS)})")
         return None
@@ -231,17 +295,26 @@ def read_rule(reader: EntryReader, entry: YamlMap, rule_id: str) -> RuleSpec | N
         reader.problem(entry.line, rule_id, "needs phrases or patterns")
     variant = entry.get("variant")
     if kind == "brand_variant" and variant not in VARIANTS:
-        reader.problem(entry.line, rule_id, f"variant must be one of {', '.join(VARIANTS)}")
+        reader.problem(
+            entry.key_lines.get("variant", entry.line),
+            rule_id,
+            f"variant must be one of {', '.join(VARIANTS)}",
+        )
     problem = entry.get("problem")
     if kind == "patent" and problem not in PATENT_PROBLEMS:
-        reader.problem(entry.line, rule_id, f"problem must be one of {', '.join(PATENT_PROBLEMS)}")
-    numbers = {}
-    for key, default in (("min_length", 5), ("max_distance", 2), ("below", 1.0)):
-        value = entry.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            reader.problem(entry.key_lines.get(key, entry.line), rule_id, f"{key} must be ≥ 0")
-            value = default
-        numbers[key] = value
+        reader.problem(
+            entry.key_lines.get("problem", entry.line),
+            rule_id,
+            f"problem must be one of {', '.join(PATENT_PROBLEMS)}",
+        )
+    numbers = {
+        key: _rule_number(reader, entry, rule_id, key, default, whole=whole)
+        for key, default, whole in (
+            ("min_length", 5, True),
+            ("max_distance", 2, True),
+            ("below", 1.0, False),
+        )
+    }
     return RuleSpec(
         id=rule_id,
         kind=kind,
@@ -254,13 +327,42 @@ def read_rule(reader: EntryReader, entry: YamlMap, rule_id: str) -> RuleSpec | N
         fields=fields,
         categories=reader.strings(entry, "categories", rule_id, allow_empty=False),
         unless=reader.strings(entry, "unless", rule_id),
-        requires_brand=bool(entry.get("requires_brand", True)),
+        requires_brand=reader.flag(entry, "requires_brand", rule_id, True),
         variant=variant if isinstance(variant, str) else None,
         min_length=int(numbers["min_length"]),
         max_distance=int(numbers["max_distance"]),
         below=float(numbers["below"]),
         problem=problem if isinstance(problem, str) else None,
     )
+
+
+def _rule_number(
+    reader: EntryReader, entry: YamlMap, rule_id: str, key: str, default: float, *, whole: bool
+) -> float:
+    """A finite number ≥ 0 (a whole one for lengths and distances), else ``default``."""
+    value = entry.get(key, default)
+    number = finite_number(value)
+    if number is None or number < 0 or (whole and not number.is_integer()):
+        what = "a whole number" if whole else "a finite number"
+        reader.problem(
+            entry.key_lines.get(key, entry.line),
+            rule_id,
+            f"{key} must be {what} ≥ 0, not {value!r}",
+        )
+        return default
+    return number
+
+
+def _listed(reader: EntryReader, entry: YamlMap, key: str, brand_id: str, what: str) -> list[Any]:
+    """The list under ``key`` (a lone string counts as one item); anything else is a problem."""
+    value = entry.get(key) or []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        line = entry.key_lines.get(key, entry.line)
+        reader.problem(line, brand_id, f"{key} must be a list of {what}, not {value!r}")
+        return []
+    return value
 
 
 def read_floors(reader: EntryReader, entry: YamlMap, key: str, brand_id: str) -> dict[str, Decimal]:
@@ -299,7 +401,7 @@ def read_brand(reader: EntryReader, entry: YamlMap, brand_id: str) -> BrandSpec:
                 names[str(lang)] = name
     aliases = reader.strings(entry, "aliases", brand_id, allow_empty=False)
     marks: list[MarkSpec] = []
-    for index, mark in enumerate(entry.get("trademarks") or []):
+    for index, mark in enumerate(_listed(reader, entry, "trademarks", brand_id, "marks")):
         line = mark.line if isinstance(mark, YamlMap) else entry.line
         if not isinstance(mark, YamlMap) or not isinstance(mark.get("mark"), str | int):
             reader.problem(line, brand_id, f"trademarks[{index}] needs a mark")
@@ -333,10 +435,15 @@ def read_brand(reader: EntryReader, entry: YamlMap, brand_id: str) -> BrandSpec:
                 continue
             class_floors[f"{int(nice):03d}"] = read_floors(reader, by_class, str(nice), brand_id)
     shops: list[ShopSpec] = []
-    for index, shop in enumerate(entry.get("official_shops") or []):
+    for index, shop in enumerate(_listed(reader, entry, "official_shops", brand_id, "shops")):
         if isinstance(shop, str) and shop.strip():
             shops.append(ShopSpec(None, shop))
-        elif isinstance(shop, YamlMap) and isinstance(shop.get("shop"), str):
+        elif (
+            isinstance(shop, YamlMap)
+            and isinstance(shop.get("shop"), str)
+            and isinstance(shop.get("marketplace"), str | None)
+            and isinstance(shop.get("kind", "official"), str)
+        ):
             reader.unknown_keys(shop, frozenset({"marketplace", "shop", "kind"}), brand_id)
             shops.append(
                 ShopSpec(shop.get("marketplace"), shop["shop"], shop.get("kind", "official"))

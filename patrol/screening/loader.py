@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,8 +21,10 @@ from patrol.screening.entries import (
     EntryReader,
     LintProblem,
     MarkedLoader,
+    YamlList,
     YamlMap,
     entries,
+    finite_number,
     read_brand,
     read_rule,
 )
@@ -31,6 +34,7 @@ __all__ = ["SCHEMA_VERSION", "LintProblem", "RulebookError", "RulebookSource", "
 
 SCHEMA_VERSION = 1
 _TOP_KEYS = frozenset({"schema", "threshold", "categories", "brands", "rules"})
+_ENTRY_KEYS = ("brands", "rules", "categories")
 
 
 class RulebookError(PatrolError):
@@ -71,13 +75,22 @@ def read_rulebook(root: Path) -> RulebookSource:
     seen: dict[tuple[str, str], Origin] = {}
     for path in files:
         reader = EntryReader(path)
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(LintProblem(Origin(str(path), 1), None, f"cannot read: {exc}"))
+            continue
         content += path.relative_to(root).as_posix().encode() if root.is_dir() else b""
         content += b"\0" + raw + b"\0"
         try:
             data = yaml.load(raw.decode("utf-8-sig"), Loader=MarkedLoader)
         except UnicodeDecodeError as exc:
             problems.append(LintProblem(Origin(str(path), 1), None, f"not UTF-8: {exc}"))
+            continue
+        except RecursionError:
+            problems.append(
+                LintProblem(Origin(str(path), 1), None, "YAML nested too deeply to read")
+            )
             continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
@@ -92,9 +105,10 @@ def read_rulebook(root: Path) -> RulebookSource:
         if not isinstance(data, YamlMap):
             problems.append(LintProblem(Origin(str(path), 1), None, "top level must be a mapping"))
             continue
+        _duplicate_key_problems(reader, data)
         reader.unknown_keys(data, _TOP_KEYS, None)
         schema = data.get("schema", SCHEMA_VERSION)
-        if schema != SCHEMA_VERSION:
+        if isinstance(schema, bool) or schema != SCHEMA_VERSION:
             reader.problem(
                 data.key_lines.get("schema", 1),
                 None,
@@ -103,10 +117,11 @@ def read_rulebook(root: Path) -> RulebookSource:
         if "threshold" in data:
             value = data["threshold"]
             line = data.key_lines["threshold"]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                reader.problem(line, None, "threshold must be a positive number")
+            number = finite_number(value)
+            if number is None or number <= 0:
+                reader.problem(line, None, f"threshold must be a finite number > 0, not {value!r}")
             else:
-                thresholds.append((float(value), reader.origin(line)))
+                thresholds.append((number, reader.origin(line)))
         for entry, brand_id in entries(reader, data, "brands"):
             brand = read_brand(reader, entry, brand_id)
             brands.append(brand)
@@ -153,3 +168,38 @@ def _check_duplicate(
         reader.problem(origin.line, key[1], f"duplicate {key[0]} id (first at {first})")
     else:
         seen[key] = origin
+
+
+def _duplicate_key_problems(reader: EntryReader, data: YamlMap) -> None:
+    """Report every key written twice, with the id of the brand, rule or category it sits in.
+
+    The walk remembers what it has visited, so aliases (one node used many times) are
+    looked at once and cannot multiply the work.
+    """
+    seen: set[int] = set()
+    for key, line, first in data.duplicates:
+        reader.problem(line, None, f"duplicate key {key!r} (first at line {first})")
+    for key, value in data.items():
+        if key in _ENTRY_KEYS and isinstance(value, YamlList):
+            for entry in value:
+                entry_id = entry.get("id") if isinstance(entry, YamlMap) else None
+                _walk_duplicates(
+                    reader, entry, entry_id if isinstance(entry_id, str) else None, seen
+                )
+        else:
+            _walk_duplicates(reader, value, None, seen)
+
+
+def _walk_duplicates(reader: EntryReader, value: Any, rule_id: str | None, seen: set[int]) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, YamlMap | YamlList) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, YamlMap):
+            for key, line, first in item.duplicates:
+                reader.problem(line, rule_id, f"duplicate key {key!r} (first at line {first})")
+            stack.extend(item.values())
+        else:
+            stack.extend(item)
