@@ -114,6 +114,8 @@ def load_faults(spec: str | FaultConfig | None) -> FaultConfig:
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PatrolError(f"{where}: broken YAML in faults file: {problem}") from None
+    except RecursionError:
+        raise PatrolError(f"{path}: YAML in faults file nested too deeply to read") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -126,6 +126,10 @@ def test_faults_file(tmp_path: Path) -> None:
     broken.write_text("error_rate: 0.1\nslow_rate: [0.2\n", encoding="utf-8")
     with pytest.raises(PatrolError, match=r"broken\.yaml:\d+"):
         load_faults(str(broken))
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("error_rate: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(PatrolError, match=r"deep\.yaml: YAML in faults file nested too deeply"):
+        load_faults(str(deep))
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("eror_rate: 0.1\n", encoding="utf-8")
     with pytest.raises(PatrolError, match="unknown fault setting 'eror_rate'"):
