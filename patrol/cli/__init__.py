@@ -3,6 +3,8 @@
 Each command group lives in its own module; heavy imports (Scrapy, SQLAlchemy, the
 screening engine) happen inside the commands so that ``patrol --help`` stays instant.
 User errors are raised as :class:`patrol.errors.PatrolError`: one line, exit status 2.
+Every plain-text option and argument must be UTF-8 (see :class:`patrol.cli._common.Text`),
+so bytes the database cannot store are refused as a usage error naming the option.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from patrol.cli import (
     web,
     worker,
 )
+from patrol.cli._common import text_only_utf8
 
 __all__ = ["cli", "main"]
 
@@ -55,6 +58,7 @@ cli.add_command(worker.worker_command)
 cli.add_command(web.web_command)
 cli.add_command(web.users_group)
 rules.group.add_command(replay.replay_command)
+text_only_utf8(cli)
 
 
 def main() -> None:

@@ -17,13 +17,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from patrol.dates import parse_date, parse_due
+from patrol import dates
+from patrol.dates import parse_date
 from patrol.errors import PatrolError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 __all__ = [
+    "ID",
+    "LIMIT",
+    "Text",
     "actor_option",
     "default_actor",
     "format_when",
@@ -32,6 +36,7 @@ __all__ = [
     "parse_due",
     "parse_duration",
     "session_scope",
+    "text_only_utf8",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,6 +53,46 @@ _LEAD_FILTER_PARAMS = (
 )
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
+#: the key columns are 32-bit INTEGER on PostgreSQL; a bigger id cannot exist, and a
+#: Python int past 64 bits cannot even be sent to SQLite
+MAX_ID = 2**31 - 1
+#: a lead, case or run id as typed: 1 … MAX_ID
+ID = click.IntRange(1, MAX_ID)
+#: ``--limit``: at most as many rows as there can be ids
+LIMIT = click.IntRange(1, MAX_ID)
+#: the longest ``--for``: a century (a schedule clock must stay within year 9999)
+MAX_DURATION = timedelta(days=36525)
+
+
+class Text(click.ParamType):
+    """Plain text that the database can store: UTF-8.
+
+    On Linux an argument that is not valid UTF-8 arrives with its bytes smuggled in as
+    lone surrogates; the drivers refuse to encode those, deep inside a query. Refused
+    here instead, with click's usage error naming the option.
+    """
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        value = click.STRING.convert(value, param, ctx)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{value!r} is not valid UTF-8 text", param, ctx)
+        return value
+
+
+def text_only_utf8(command: click.Command) -> None:
+    """Make every plain-text option and argument of ``command`` (and its subcommands) a
+    :class:`Text`; paths (``click.Path``) are left alone, as a file name may be any bytes."""
+    for param in command.params:
+        if type(param.type) is click.types.StringParamType:
+            param.type = Text()
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            text_only_utf8(subcommand)
+
 
 def default_actor() -> str:
     """Who is at the terminal: ``$USER``, else the login name, else ``cli``."""
@@ -57,6 +102,13 @@ def default_actor() -> str:
             name = getpass.getuser()
         except (OSError, KeyError):
             name = None
+    if name:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PatrolError(
+                f"your user name {name!r} ($USER) is not valid UTF-8: give --actor NAME"
+            ) from None
     return name or "cli"
 
 
@@ -117,10 +169,10 @@ def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]
         click.option("--assignee", help="Only leads assigned to this person."),
         click.option("--overdue", is_flag=True, help="Only open leads past their deadline."),
         click.option("--min-score", type=float, help="Only leads scoring at least this."),
-        click.option("--case", "case_id", type=int, help="Only leads of this case."),
+        click.option("--case", "case_id", type=ID, help="Only leads of this case."),
         click.option(
             "--limit",
-            type=click.IntRange(min=1),
+            type=LIMIT,
             default=default_limit,
             show_default=default_limit is not None,
             help="At most this many leads.",
@@ -149,10 +201,31 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
     if not text.strip() or match is None:
         raise PatrolError(f"bad {what} {text!r}: use e.g. 90s, 30m, 2h, 1h30m, 1d")
     days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        value = MAX_DURATION * 2  # past any datetime: refused just below
     if value <= timedelta(0):
         raise PatrolError(f"bad {what} {text!r}: it must be longer than zero")
+    if value > MAX_DURATION:
+        raise PatrolError(f"bad {what} {text!r}: at most {MAX_DURATION.days}d")
     return value
+
+
+def parse_due(text: str, now: datetime | None = None) -> datetime:
+    """:func:`patrol.dates.parse_due`, refusing a deadline that cannot be stored.
+
+    A deadline is stored in UTC; one late on 9999-12-31 with a negative offset falls in
+    year 10000, which no datetime can hold.
+    """
+    due = dates.parse_due(text, now)
+    try:
+        due.astimezone(UTC)
+    except OverflowError:
+        raise PatrolError(
+            f"bad due date {text!r}: it must be before the year 10000 (UTC)"
+        ) from None
+    return due
 
 
 def format_when(value: datetime | None) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from patrol.cli._common import actor_option, format_when, parse_due, session_scope
+from patrol.cli._common import ID, actor_option, format_when, parse_due, session_scope
 
 if TYPE_CHECKING:
     from patrol.db.models import Case
@@ -69,7 +69,7 @@ def list_command(key_only: bool, show_all: bool) -> None:
 
 
 @group.command(name="show")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ID)
 def show_command(case_id: int) -> None:
     """Show a case and its leads."""
     from rich.console import Console
@@ -146,8 +146,8 @@ def create_command(shop: str | None, title: str | None, network: str | None, act
 
 
 @group.command(name="add")
-@click.argument("case_id", type=int)
-@click.argument("lead_ids", type=int, nargs=-1, required=True)
+@click.argument("case_id", type=ID)
+@click.argument("lead_ids", type=ID, nargs=-1, required=True)
 @click.option("--reason", help="Why these leads belong to the case.")
 @actor_option
 def add_command(case_id: int, lead_ids: tuple[int, ...], reason: str | None, actor: str) -> None:
@@ -163,7 +163,7 @@ def add_command(case_id: int, lead_ids: tuple[int, ...], reason: str | None, act
 
 
 @group.command(name="key")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ID)
 @click.option("--officer", required=True, help="The responsible officer.")
 @click.option("--due", required=True, help="Deadline: YYYY-MM-DD (end of day, UTC).")
 @click.option("--reason", help="Why it is a key case.")

@@ -13,12 +13,19 @@ def group() -> None:
 @group.command(name="upgrade")
 @click.option("--url", help="Database URL (default: PATROL_DATABASE_URL or var/patrol.db).")
 def upgrade_command(url: str | None) -> None:
-    """Create the schema, or apply the migrations it lacks (existing data is kept)."""
+    """Create the schema, or apply the migrations it lacks (existing data is kept).
+
+    The default database's var/ folder is made if missing; the folder of a SQLite file
+    named by --url or PATROL_DATABASE_URL must exist (a typo is reported, not created).
+    """
+    import os
+
     from patrol.config import database_url
     from patrol.db import upgrade_database
     from patrol.db.engine import display_url
 
-    revision = upgrade_database(url)
+    given = url or os.environ.get("PATROL_DATABASE_URL")
+    revision = upgrade_database(url, make_folder=not given)
     click.echo(f"database {display_url(url or database_url())} is at schema revision {revision}")
 
 

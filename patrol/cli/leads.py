@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from patrol.cli._common import (
+    ID,
     actor_option,
     format_when,
     lead_filter_options,
@@ -91,7 +92,7 @@ def _short(text: str, width: int = 48) -> str:
 
 
 @group.command(name="show")
-@click.argument("lead_id", type=int)
+@click.argument("lead_id", type=ID)
 def show_command(lead_id: int) -> None:
     """Show a lead: its listing, why it flagged (hit by hit), evidence and history."""
     from rich.console import Console
@@ -187,7 +188,7 @@ def _sidecar(body: Path, suffix: str) -> Path:
 
 
 @group.command(name="assign")
-@click.argument("lead_id", type=int)
+@click.argument("lead_id", type=ID)
 @click.option("--to", "assignee", required=True, help="The responsible officer.")
 @click.option("--due", help="Deadline: YYYY-MM-DD (end of day, UTC) or YYYY-MM-DDTHH:MM.")
 @click.option("--reason", help="Why (recorded in the history).")
@@ -210,7 +211,7 @@ def assign_command(
 
 
 @group.command(name="move")
-@click.argument("lead_id", type=int)
+@click.argument("lead_id", type=ID)
 @click.argument("status")
 @click.option("--reason", help="Why (required to dismiss; recorded in the history).")
 @actor_option
@@ -226,7 +227,7 @@ def move_command(lead_id: int, status: str, reason: str | None, actor: str) -> N
 
 
 @group.command(name="dismiss")
-@click.argument("lead_id", type=int)
+@click.argument("lead_id", type=ID)
 @click.option("--reason", required=True, help="Why it is no case (a false positive, …).")
 @actor_option
 def dismiss_command(lead_id: int, reason: str, actor: str) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import click
 
-from patrol.cli._common import format_when, parse_date, session_scope
+from patrol.cli._common import LIMIT, format_when, parse_date, session_scope
 
 __all__ = ["runs_command"]
 
@@ -18,7 +18,7 @@ __all__ = ["runs_command"]
 @click.command(name="runs")
 @click.option("--site", help="Only runs of this site.")
 @click.option("--since", help="Only runs started on or after this date (YYYY-MM-DD).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 def runs_command(site: str | None, since: str | None, limit: int) -> None:
     """List past patrol runs, newest first, marking blocked, failed and shrunken runs."""
     from rich.console import Console

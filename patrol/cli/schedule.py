@@ -18,6 +18,10 @@ def _default_config() -> Path:
     return local if local.is_file() else config.PROJECT_ROOT / "schedule.yaml"
 
 
+#: the schedule clock, a ``--for`` (at most a century) and the jobs' next runs all stay
+#: well within year 9999, the last a datetime can hold
+_LAST_START_YEAR = 9000
+
 _config_option = click.option(
     "--config",
     "config_path",
@@ -77,6 +81,14 @@ def run_command(
         except ValueError:
             raise PatrolError(f"bad --start {start_at!r}: expected YYYY-MM-DDTHH:MM") from None
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        try:
+            year = start.astimezone(UTC).year
+        except OverflowError:
+            year = 1  # 0001-01-01 with a positive offset: before year 1 in UTC
+        if not 1 < year <= _LAST_START_YEAR:
+            raise PatrolError(
+                f"bad --start {start_at!r}: the year must be from 2 to {_LAST_START_YEAR}"
+            )
     open_database().dispose()  # no database: say so now, not at the first failure
     simulated = speed != 1.0 or start is not None
     clock = ScheduleClock(start, speed)

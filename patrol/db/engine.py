@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DisconnectionError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from patrol import config
@@ -43,6 +51,8 @@ __all__ = [
     "database_errors",
     "display_url",
     "open_database",
+    "parse_url",
+    "schema_revision",
     "sqlite_path",
 ]
 
@@ -50,17 +60,27 @@ logger = logging.getLogger(__name__)
 
 _BEGIN_OPTION = "patrol_sqlite_begin"  # execution option: how a SQLite transaction begins
 SQLITE_BUSY_TIMEOUT_S = 30.0  # PATROL_SQLITE_BUSY_TIMEOUT (seconds) overrides it
+#: SQLite takes its busy timeout as a C int of milliseconds
+MAX_BUSY_TIMEOUT_S = (2**31 - 1) // 1000
+#: a URL's password, for hiding it in a URL too broken for SQLAlchemy to parse
+_PASSWORD = re.compile(r"(://[^:/@]*:).*@")  # up to the last @: a password may hold one
 
 
 def busy_timeout() -> float:
     """How long a SQLite writer waits for another one before giving up, in seconds."""
     configured = os.environ.get("PATROL_SQLITE_BUSY_TIMEOUT")
+    if not configured:
+        return SQLITE_BUSY_TIMEOUT_S
     try:
-        return max(0.0, float(configured)) if configured else SQLITE_BUSY_TIMEOUT_S
+        seconds = float(configured)
     except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds > MAX_BUSY_TIMEOUT_S:
         raise PatrolError(
-            f"PATROL_SQLITE_BUSY_TIMEOUT must be a number of seconds, not {configured!r}"
-        ) from None
+            f"PATROL_SQLITE_BUSY_TIMEOUT must be a number of seconds from 0 to "
+            f"{MAX_BUSY_TIMEOUT_S}, not {configured!r}"
+        )
+    return max(0.0, seconds)  # a negative wait is no wait
 
 
 @dataclass(frozen=True)
@@ -104,8 +124,20 @@ def display_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+def parse_url(url: str) -> URL:
+    """``url`` parsed, or a :class:`PatrolError` naming it (password hidden).
+
+    SQLAlchemy raises ``ArgumentError`` for text that is no URL at all, but a plain
+    ``ValueError`` for a bad port or an unclosed ``[`` of an IPv6 host.
+    """
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise PatrolError(f"not a database URL: {display_url(url)} ({exc})") from None
 
 
 def create_patrol_engine(url: str, *, server_threads: int | None = None) -> Engine:
@@ -119,10 +151,7 @@ def create_patrol_engine(url: str, *, server_threads: int | None = None) -> Engi
     planning them anew costs as much as running them. Its connections are recycled
     hourly, so no plan outlives a database that has grown since.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise PatrolError(f"not a database URL: {url!r} ({exc})") from None
+    parsed = parse_url(url)
     # JSON columns hold listing fields as they are: Decimal prices, datetimes
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
     if server_threads is not None:
@@ -143,7 +172,7 @@ def create_patrol_engine(url: str, *, server_threads: int | None = None) -> Engi
             kwargs["connect_args"] = {"prepare_threshold": None}
     try:
         engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
+    except (ArgumentError, ImportError, ValueError, TypeError) as exc:
         raise PatrolError(f"cannot use database {display_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -203,7 +232,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a file-backed SQLite URL, else None."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     if parsed.database == ":memory:" or parsed.database.startswith("file:"):
@@ -246,14 +275,9 @@ def open_database(
 
 def check_schema_current(engine: Engine, url: str) -> None:
     """Raise :class:`PatrolError` unless the schema is at the newest migration."""
-    from patrol.db.migrate import current_revision, head_revision
+    from patrol.db.migrate import head_revision
 
-    try:
-        with engine.connect() as connection:
-            has_version = inspect(connection).has_table("alembic_version")
-            revision = current_revision(connection) if has_version else None
-    except OperationalError as exc:
-        raise database_error(url, exc) from None
+    revision = schema_revision(engine, url)
     head = head_revision()
     if revision is None:
         raise PatrolError(
@@ -265,6 +289,24 @@ def check_schema_current(engine: Engine, url: str) -> None:
             f"database {display_url(url)} has schema revision {revision}, this version needs "
             f"{head}: run `patrol db upgrade` (existing data is kept)"
         )
+
+
+def schema_revision(engine: Engine, url: str) -> str | None:
+    """The schema's migration (None: no Listing Patrol schema), or a :class:`PatrolError`
+    if the database cannot be read at all.
+
+    Besides a locked or unreachable database (``OperationalError``), a file that is not a
+    database ("file is not a database") is a plain ``DatabaseError``; only reads happen
+    here, so no error of a bug in a write is hidden by catching it.
+    """
+    from patrol.db.migrate import current_revision
+
+    try:
+        with engine.connect() as connection:
+            has_version = inspect(connection).has_table("alembic_version")
+            return current_revision(connection) if has_version else None
+    except DatabaseError as exc:
+        raise database_error(url, exc) from None
 
 
 @contextmanager
