@@ -23,7 +23,9 @@ def parse_date(text: str, what: str = "date") -> date:
 def parse_due(text: str, now: datetime | None = None) -> datetime:
     """A deadline: ``YYYY-MM-DD`` (end of that day, UTC) or an ISO date and time.
 
-    A deadline in the past is refused: it is almost always a typo.
+    A deadline in the past is refused: it is almost always a typo. So is one that cannot
+    be stored: deadlines are kept in UTC, and one late on 9999-12-31 with a negative offset
+    falls in year 10000, which no datetime holds.
     """
     try:
         if len(text) == 10:
@@ -35,6 +37,12 @@ def parse_due(text: str, now: datetime | None = None) -> datetime:
     except ValueError:
         raise PatrolError(
             f"bad due date {text!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
+    try:
+        due.astimezone(UTC)
+    except OverflowError:
+        raise PatrolError(
+            f"bad due date {text!r}: it must be before the year 10000 (UTC)"
         ) from None
     if due < (now or datetime.now(UTC)):
         raise PatrolError(f"due date {text} is in the past")

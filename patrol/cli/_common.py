@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from patrol import dates
-from patrol.dates import parse_date
+from patrol.dates import parse_date, parse_due
 from patrol.errors import PatrolError
 
 if TYPE_CHECKING:
@@ -210,22 +209,6 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
     if value > MAX_DURATION:
         raise PatrolError(f"bad {what} {text!r}: at most {MAX_DURATION.days}d")
     return value
-
-
-def parse_due(text: str, now: datetime | None = None) -> datetime:
-    """:func:`patrol.dates.parse_due`, refusing a deadline that cannot be stored.
-
-    A deadline is stored in UTC; one late on 9999-12-31 with a negative offset falls in
-    year 10000, which no datetime can hold.
-    """
-    due = dates.parse_due(text, now)
-    try:
-        due.astimezone(UTC)
-    except OverflowError:
-        raise PatrolError(
-            f"bad due date {text!r}: it must be before the year 10000 (UTC)"
-        ) from None
-    return due
 
 
 def format_when(value: datetime | None) -> str:

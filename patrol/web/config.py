@@ -8,6 +8,7 @@ setting, rather than deep inside a request.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -92,6 +93,6 @@ def _number(env: os._Environ[str], name: str) -> float:
         value = float(env[name])
     except ValueError:
         raise PatrolError(f"{name} must be a number, not {env[name]!r}") from None
-    if value <= 0:
-        raise PatrolError(f"{name} must be greater than zero, not {env[name]!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise PatrolError(f"{name} must be a number greater than zero, not {env[name]!r}")
     return value

@@ -163,6 +163,14 @@ def test_supervisor_marks_a_key_case(console: ConsoleServer, world: Database) ->
         )
         assert past.status_code == 303
         assert "in the past" in client.get(f"/cases/{case_id}").text
+        beyond = post_form(
+            client,
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/key",
+            {"officer": "li", "due": "9999-12-31T23:59-05:00"},
+        )
+        assert beyond.status_code == 303  # not a server error
+        assert "before the year 10000" in client.get(f"/cases/{case_id}").text
     with world.sessions() as session:
         case = session.get(Case, case_id)
         assert case is not None and case.key_case and case.officer == "Officer Zhao"

@@ -37,3 +37,13 @@ def test_a_thread_count_out_of_range_is_refused(
     monkeypatch.setenv("PATROL_WEB_THREADS", value)
     with pytest.raises(PatrolError, match="PATROL_WEB_THREADS"):
         WebConfig.from_env(database_url="sqlite://")
+
+
+@pytest.mark.parametrize("name", ["PATROL_WEB_SESSION_HOURS", "PATROL_WEB_IDLE_MINUTES"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_session_time_that_is_no_number_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(PatrolError, match=f"{name} must be a number greater than zero"):
+        WebConfig.from_env(database_url="sqlite://")

@@ -156,6 +156,8 @@ def test_a_supervisor_assigns_and_moves_any_lead(
         assert "not an active officer or supervisor" in flash_after(client, bad)
         past = post(client, lead_id, "assign", assignee="zhao", due="2001-01-01")
         assert "in the past" in flash_after(client, past)
+        beyond = post(client, lead_id, "assign", assignee="zhao", due="9999-12-31T23:59-05:00")
+        assert "before the year 10000" in flash_after(client, beyond)  # not a server error
         moved = post(client, world["t4"], "move", to="confirmed")  # Officer Zhao's lead
         assert "assigned → confirmed" in flash_after(client, moved)
     assert last_event(db, lead_id).data["assignee"] == "Officer Li"

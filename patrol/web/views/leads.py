@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from starlette.responses import Response
 from starlette.routing import Route
 
-from patrol.cli._common import parse_due
+from patrol.dates import parse_due
 from patrol.db.models import Lead, ListingRow, utcnow
 from patrol.errors import PatrolError
 from patrol.leads.workflow import LEAD_STATUSES, get_lead, transition
