@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "LARGEST_ID",
     "PROJECT_ROOT",
     "database_url",
     "default_rules_dir",
@@ -20,6 +21,9 @@ __all__ = [
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: the largest id a row can have: the key columns are 32-bit ``INTEGER`` on PostgreSQL (a
+#: bigger id cannot exist, and one past 64 bits cannot even be sent to SQLite)
+LARGEST_ID = 2**31 - 1
 
 
 def home() -> Path:

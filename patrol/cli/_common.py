@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from patrol.config import LARGEST_ID
 from patrol.dates import parse_date, parse_due
 from patrol.errors import PatrolError
 
@@ -52,13 +53,10 @@ _LEAD_FILTER_PARAMS = (
 )
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
-#: the key columns are 32-bit INTEGER on PostgreSQL; a bigger id cannot exist, and a
-#: Python int past 64 bits cannot even be sent to SQLite
-MAX_ID = 2**31 - 1
-#: a lead, case or run id as typed: 1 … MAX_ID
-ID = click.IntRange(1, MAX_ID)
+#: a lead, case or run id as typed: 1 … the largest id a row can have
+ID = click.IntRange(1, LARGEST_ID)
 #: ``--limit``: at most as many rows as there can be ids
-LIMIT = click.IntRange(1, MAX_ID)
+LIMIT = click.IntRange(1, LARGEST_ID)
 #: the longest ``--for``: a century (a schedule clock must stay within year 9999)
 MAX_DURATION = timedelta(days=36525)
 

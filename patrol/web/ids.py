@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from starlette.convertors import Convertor, register_url_convertor
 
-__all__ = ["LARGEST_ID", "IdConvertor"]
+from patrol.config import LARGEST_ID
 
-#: the largest id a row can have (``INTEGER`` primary keys on PostgreSQL and SQLite alike)
-LARGEST_ID = 2**31 - 1
+__all__ = ["LARGEST_ID", "IdConvertor"]
 
 
 class IdConvertor(Convertor[int]):

@@ -14,6 +14,14 @@ from patrol.screening import Rulebook, load_rulebook
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
+def write_rulebook(tmp_path: Path, text: str) -> Path:
+    """A rulebook folder under ``tmp_path`` holding one file, ``book.yaml``, of ``text``."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "book.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _patrol_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATROL_HOME", str(tmp_path))

@@ -12,7 +12,7 @@ from patrol.cli import cli
 from patrol.screening import RulebookError, load_rulebook
 from patrol.screening.loader import read_rulebook
 
-from .conftest import RULES
+from .conftest import RULES, write_rulebook
 
 GOOD_RULE = """\
 schema: 1
@@ -26,13 +26,6 @@ brands:
   - id: acme
     names: {en: Acme}
 """
-
-
-def _rulebook(tmp_path: Path, text: str) -> Path:
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "book.yaml").write_text(text, encoding="utf-8")
-    return folder
 
 
 @pytest.mark.parametrize(
@@ -84,7 +77,7 @@ def test_each_problem_names_file_line_and_rule(
     tmp_path: Path, replace: str, by: str, line: int, rule_id: str | None, message: str
 ) -> None:
     assert replace in GOOD_RULE
-    folder = _rulebook(tmp_path, GOOD_RULE.replace(replace, by, 1))
+    folder = write_rulebook(tmp_path, GOOD_RULE.replace(replace, by, 1))
     where = f"{folder / 'book.yaml'}:{line}:"
     with pytest.raises(RulebookError) as raised:
         load_rulebook(folder)
@@ -102,7 +95,7 @@ def test_each_problem_names_file_line_and_rule(
 
 def test_lint_reports_every_problem(tmp_path: Path) -> None:
     broken = GOOD_RULE.replace("    weight: 1.0", "    weight: -1\n    colour: red")
-    source = read_rulebook(_rulebook(tmp_path, broken))
+    source = read_rulebook(write_rulebook(tmp_path, broken))
     messages = [p.message for p in source.problems]
     assert any("negative" in m for m in messages) and any("colour" in m for m in messages)
 
@@ -128,7 +121,7 @@ def test_every_command_that_loads_a_broken_rulebook_stops(tmp_path: Path) -> Non
 
 
 def test_version_is_a_content_hash(tmp_path: Path) -> None:
-    one = load_rulebook(_rulebook(tmp_path, GOOD_RULE))
+    one = load_rulebook(write_rulebook(tmp_path, GOOD_RULE))
     assert one.version == load_rulebook(tmp_path / "rules").version
     (tmp_path / "rules" / "book.yaml").write_text(
         GOOD_RULE.replace("1.0", "0.9", 1), encoding="utf-8"

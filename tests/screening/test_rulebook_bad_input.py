@@ -12,6 +12,8 @@ from patrol.cli import cli
 from patrol.screening import RulebookError, load_rulebook
 from patrol.screening.loader import read_rulebook
 
+from .conftest import write_rulebook
+
 GOOD_RULE = """\
 schema: 1
 threshold: 1.0
@@ -35,13 +37,6 @@ brands:
 """
 
 
-def _rulebook(tmp_path: Path, text: str) -> Path:
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "book.yaml").write_text(text, encoding="utf-8")
-    return folder
-
-
 def _edit(replace: str, by: str) -> str:
     assert replace in GOOD_RULE
     return GOOD_RULE.replace(replace, by, 1)
@@ -52,7 +47,7 @@ def _problems(folder: Path) -> list[str]:
 
 
 def test_the_base_rulebook_is_clean(tmp_path: Path) -> None:
-    assert _problems(_rulebook(tmp_path, GOOD_RULE)) == []
+    assert _problems(write_rulebook(tmp_path, GOOD_RULE)) == []
 
 
 @pytest.mark.parametrize(
@@ -79,7 +74,7 @@ def test_the_base_rulebook_is_clean(tmp_path: Path) -> None:
 def test_non_finite_or_out_of_range_numbers_are_problems(
     tmp_path: Path, replace: str, by: str, line: int, rule_id: str | None, words: str
 ) -> None:
-    folder = _rulebook(tmp_path, _edit(replace, by))
+    folder = write_rulebook(tmp_path, _edit(replace, by))
     problems = _problems(folder)
     where = f"{folder / 'book.yaml'}:{line}:"
     assert any(p.startswith(where) and words in p for p in problems), problems
@@ -89,20 +84,21 @@ def test_non_finite_or_out_of_range_numbers_are_problems(
         load_rulebook(folder)
 
 
-def test_a_duplicate_key_names_the_second_key_and_the_rule(tmp_path: Path) -> None:
-    folder = _rulebook(tmp_path, _edit("    weight: 1.0", "    weight: 1.0\n    weight: 0.0"))
+@pytest.mark.parametrize(
+    ("replace", "by", "where", "key"),
+    [
+        # in a rule: the second key's line, and the rule's id
+        ("    weight: 1.0", "    weight: 1.0\n    weight: 0.0", "7: slang.test:", "weight"),
+        ("threshold: 1.0", "threshold: 1.0\nthreshold: 0.1", "3:", "threshold"),  # top level
+    ],
+)
+def test_a_duplicate_key_is_a_problem_at_the_second_key(
+    tmp_path: Path, replace: str, by: str, where: str, key: str
+) -> None:
+    folder = write_rulebook(tmp_path, _edit(replace, by))
     problems = _problems(folder)
     assert any(
-        p.startswith(f"{folder / 'book.yaml'}:7: slang.test:") and "duplicate key 'weight'" in p
-        for p in problems
-    ), problems
-
-
-def test_a_duplicate_top_level_key_is_a_problem(tmp_path: Path) -> None:
-    folder = _rulebook(tmp_path, _edit("threshold: 1.0", "threshold: 1.0\nthreshold: 0.1"))
-    problems = _problems(folder)
-    assert any(
-        p.startswith(f"{folder / 'book.yaml'}:3:") and "duplicate key 'threshold'" in p
+        p.startswith(f"{folder / 'book.yaml'}:{where}") and f"duplicate key {key!r}" in p
         for p in problems
     ), problems
 
@@ -111,7 +107,7 @@ def test_a_merge_key_may_be_overridden_without_a_duplicate_problem(tmp_path: Pat
     text = _edit(
         "    weight: 1.0\n    phrases", "    <<: {weight: 2.0}\n    weight: 1.0\n    phrases"
     )
-    folder = _rulebook(tmp_path, text)
+    folder = write_rulebook(tmp_path, text)
     assert _problems(folder) == []
     assert load_rulebook(folder) is not None
 
@@ -148,14 +144,14 @@ def test_a_merge_key_may_be_overridden_without_a_duplicate_problem(tmp_path: Pat
 def test_wrong_types_are_problems_not_tracebacks(
     tmp_path: Path, replace: str, by: str, line: int, rule_id: str, words: str
 ) -> None:
-    folder = _rulebook(tmp_path, _edit(replace, by))
+    folder = write_rulebook(tmp_path, _edit(replace, by))
     problems = _problems(folder)
     where = f"{folder / 'book.yaml'}:{line}: {rule_id}:"
     assert any(p.startswith(where) and words in p for p in problems), problems
 
 
 def test_a_single_official_shop_string_is_one_shop_not_its_letters(tmp_path: Path) -> None:
-    folder = _rulebook(
+    folder = write_rulebook(
         tmp_path, _edit("    names: {en: Acme}", "    names: {en: Acme}\n    official_shops: acme")
     )
     source = read_rulebook(folder)
@@ -165,14 +161,14 @@ def test_a_single_official_shop_string_is_one_shop_not_its_letters(tmp_path: Pat
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs /proc")
 def test_an_unreadable_rule_file_is_a_problem_naming_it(tmp_path: Path) -> None:
-    folder = _rulebook(tmp_path, GOOD_RULE)
+    folder = write_rulebook(tmp_path, GOOD_RULE)
     os.symlink("/proc/self/mem", folder / "mem.yaml")
     problems = _problems(folder)
     assert any(p.startswith(f"{folder / 'mem.yaml'}:1:") and "cannot read" in p for p in problems)
 
 
 def test_deep_nesting_is_a_problem_naming_the_file(tmp_path: Path) -> None:
-    folder = _rulebook(tmp_path, GOOD_RULE + "x: " + "[" * 5000 + "]" * 5000 + "\n")
+    folder = write_rulebook(tmp_path, GOOD_RULE + "x: " + "[" * 5000 + "]" * 5000 + "\n")
     problems = _problems(folder)
     assert any(
         p.startswith(f"{folder / 'book.yaml'}:") and "nested too deeply" in p for p in problems
@@ -183,7 +179,7 @@ def test_lint_cli_lists_bad_input_without_a_traceback(tmp_path: Path) -> None:
     text = _edit("threshold: 1.0", "threshold: .nan")
     text = text.replace("    kind: phrases", "    kind: [phrases]", 1)
     text = text.replace("    weight: 0.5", "    weight: 0.5\n    weight: .inf", 1)
-    folder = _rulebook(tmp_path, text)
+    folder = write_rulebook(tmp_path, text)
     result = CliRunner().invoke(
         cli, ["rules", "lint", "--rules", str(folder)], catch_exceptions=False
     )
@@ -201,7 +197,7 @@ def test_a_key_overriding_an_aliased_merge_is_not_a_duplicate(tmp_path: Path) ->
         "    <<: &base {<<: {weight: 3.0}, weight: 2.0}\n    phrases: [高仿]",
     )
     text += "x: *base\n"
-    problems = _problems(_rulebook(tmp_path, text))
+    problems = _problems(write_rulebook(tmp_path, text))
     assert not any("duplicate" in p for p in problems), problems
 
 
@@ -211,6 +207,6 @@ def test_an_alias_bomb_in_a_rulebook_stays_small_and_is_a_problem(tmp_path: Path
     for level in range(1, 10):
         lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
     text = _edit("    phrases: [高仿]", "    phrases: *a9")
-    folder = _rulebook(tmp_path, "\n".join(lines) + "\n" + text)
+    folder = write_rulebook(tmp_path, "\n".join(lines) + "\n" + text)
     problems = _problems(folder)
     assert any(" slang.test: phrases[0] must be a string" in p for p in problems), problems
