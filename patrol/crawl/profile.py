@@ -20,6 +20,7 @@ from patrol.config import PROJECT_ROOT
 from patrol.crawl.yamlmarks import MarkedYaml, YamlSyntaxError, load_marked_yaml
 from patrol.errors import PatrolError
 from patrol.items import Listing
+from patrol.textfiles import NotUtf8Error, read_utf8
 
 __all__ = [
     "BrowserRule",
@@ -178,8 +179,10 @@ def load_profile(
     """Load and validate the profile for ``site``; raise :class:`ProfileError` on any problem."""
     path = profile_path(site, directory)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_utf8(path)
+    except NotUtf8Error as exc:
+        raise ProfileError(f"{path}:{exc.line}: cannot read site profile: {exc}") from exc
+    except OSError as exc:
         raise ProfileError(f"{path}: cannot read site profile: {exc}") from exc
     try:
         doc = load_marked_yaml(text, path)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from patrol.errors import PatrolError
+from patrol.textfiles import NotUtf8Error, read_utf8
 
 __all__ = ["PRESETS", "FaultConfig", "FaultPlan", "load_faults"]
 
@@ -104,8 +105,10 @@ def load_faults(spec: str | FaultConfig | None) -> FaultConfig:
             f"unknown faults preset {spec!r} (presets: {', '.join(PRESETS)}; or give a YAML file)"
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_utf8(path)
+    except NotUtf8Error as exc:
+        raise PatrolError(f"{path}:{exc.line}: cannot read faults file: {exc}") from None
+    except OSError as exc:
         raise PatrolError(f"cannot read faults file {path}: {exc}") from None
     try:
         data: Any = yaml.safe_load(text)

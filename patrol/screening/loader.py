@@ -29,6 +29,7 @@ from patrol.screening.entries import (
     read_rule,
 )
 from patrol.screening.schema import BrandSpec, CategorySpec, Origin, RuleSpec
+from patrol.textfiles import NotUtf8Error, decode_utf8
 
 __all__ = ["SCHEMA_VERSION", "LintProblem", "RulebookError", "RulebookSource", "read_rulebook"]
 
@@ -83,9 +84,9 @@ def read_rulebook(root: Path) -> RulebookSource:
         content += path.relative_to(root).as_posix().encode() if root.is_dir() else b""
         content += b"\0" + raw + b"\0"
         try:
-            data = yaml.load(raw.decode("utf-8-sig"), Loader=MarkedLoader)
-        except UnicodeDecodeError as exc:
-            problems.append(LintProblem(Origin(str(path), 1), None, f"not UTF-8: {exc}"))
+            data = yaml.load(decode_utf8(raw), Loader=MarkedLoader)
+        except NotUtf8Error as exc:
+            problems.append(LintProblem(Origin(str(path), exc.line), None, str(exc)))
             continue
         except RecursionError:
             problems.append(
