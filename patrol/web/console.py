@@ -25,6 +25,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import Message, Receive
 
 from patrol.db import Database
 from patrol.db.accounts import User, WebSession
@@ -208,12 +209,43 @@ MAX_FORM_BYTES = 256 * 1024
 
 async def read_form(request: Request) -> FormData:
     """The posted form, read before anyone is known, so kept small: no console form sends
-    a file, and a body over :data:`MAX_FORM_BYTES` is refused (413) without being read."""
+    a file, and a body over :data:`MAX_FORM_BYTES` is refused (413) as soon as it is known
+    to be one — at once for a declared Content-Length, else (``Transfer-Encoding:
+    chunked``) when the bytes received pass the cap, never after reading the rest.
+
+    The 413 closes the connection: the client may still be sending, and what it sends
+    is not worth reading to find the next request.
+    """
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_FORM_BYTES:
-        raise HTTPException(413, f"a form here sends at most {MAX_FORM_BYTES // 1024} kB")
+        raise _too_large()
+    capped = Request(request.scope, receive=_capped(request.receive, MAX_FORM_BYTES))
     # a file part is refused (400) by Starlette's parser, as is a field past these sizes
-    return await request.form(max_files=0, max_fields=1000, max_part_size=MAX_FORM_BYTES)
+    return await capped.form(max_files=0, max_fields=1000, max_part_size=MAX_FORM_BYTES)
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises a 413 once the body it has passed on exceeds ``limit``."""
+    received = 0
+
+    async def receive_capped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _too_large()
+        return message
+
+    return receive_capped
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(
+        413,
+        f"a form here sends at most {MAX_FORM_BYTES // 1024} kB",
+        headers={"Connection": "close"},
+    )
 
 
 def _serve(function: ViewFunction, role: str, request: Request, form: FormData | None) -> Response:

@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import psutil
 import pytest
 
 from patrol.db import upgrade_database
-from tests.web.server import add_accounts, free_port, sign_in
+from tests.web.server import PASSWORD, add_accounts, csrf_of, free_port, sign_in
 
 
 @dataclass
@@ -246,3 +247,106 @@ def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
         assert _wait_for(lambda: _answers(running.url)), "patrol web did not answer"
         answers = _wrong_passwords_from_named_addresses(running.url, 9)
     assert answers == [401] * 9  # nine clients, one wrong password each
+
+
+# -- request bodies: the form cap holds for chunked bodies too -----------------------------
+
+#: a little over the console's 256 kB form cap (patrol.web.console.MAX_FORM_BYTES)
+_OVER_THE_CAP = 320 * 1024
+_FIELD = b"a=" + b"x" * 1021 + b"&"  # many small fields: no one field trips the parser
+
+
+def _chunked_head(path: str, port: int, cookie: str = "") -> bytes:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/x-www-form-urlencoded",
+        "Transfer-Encoding: chunked",
+        *([f"Cookie: {cookie}"] if cookie else []),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _answer_to_an_endless_chunked_body(
+    port: int, path: str, cookie: str = ""
+) -> tuple[bytes, bool]:
+    """Send a chunked form over the cap and never end it (no last chunk): the status line
+    the server answers with, and whether it then closed the connection.
+
+    A server that reads the whole body before answering never answers at all.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(_chunked_head(path, port, cookie))
+        sent = 0
+        with contextlib.suppress(OSError):  # the server may hang up on us while we send
+            while sent < _OVER_THE_CAP:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(_FIELD), _FIELD))
+                sent += len(_FIELD)
+        answer = b""
+        try:
+            while b"\r\n" not in answer:
+                data = sock.recv(4096)
+                if not data:
+                    break
+                answer += data
+        except TimeoutError:
+            pytest.fail(f"no answer to {path} within 15 s: the server waits for the whole body")
+        closed = False
+        try:
+            while sock.recv(65536):
+                pass
+            closed = True
+        except ConnectionResetError:  # it closed with our unread body in its buffer
+            closed = True
+        except TimeoutError:
+            pass
+    return answer.split(b"\r\n", 1)[0], closed
+
+
+def _session_cookie(url: str) -> str:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        assert sign_in(client, "wang").status_code == 303
+        return f"patrol_session={client.cookies['patrol_session']}"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_chunked_form_over_the_cap_is_refused_before_it_is_all_sent(
+    tmp_path: Path, workers: str
+) -> None:
+    with _console(tmp_path, "--workers", workers) as running:
+        assert _wait_for(lambda: _answers(running.url)), "patrol web did not answer"
+        cookie = _session_cookie(running.url)
+        for path, signed_in in (("/login", ""), ("/leads/bulk", ""), ("/leads/bulk", cookie)):
+            status, closed = _answer_to_an_endless_chunked_body(running.port, path, signed_in)
+            assert status == b"HTTP/1.1 413 Request Entity Too Large", (path, signed_in, status)
+            assert closed, f"{path}: the connection stays open for the rest of the body"
+        assert _answers(running.url)  # and the server goes on serving
+
+
+def test_a_small_chunked_form_still_works(tmp_path: Path) -> None:
+    with _console(tmp_path) as running:
+        assert _wait_for(lambda: _answers(running.url)), "patrol web did not answer"
+        with httpx.Client(base_url=running.url, timeout=30) as client:
+            token = csrf_of(client.get("/login").text)
+            body = urlencode(
+                {"name": "wang", "password": PASSWORD, "csrf_token": token, "next": "/cases"}
+            ).encode()
+            signed = client.post(
+                "/login",
+                content=iter([body[:10], body[10:]]),  # an iterator: sent chunked
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert signed.request.headers["transfer-encoding"] == "chunked"
+            assert "content-length" not in signed.request.headers
+            assert signed.status_code == 303 and signed.headers["location"] == "/cases"
+            token = csrf_of(client.get("/leads").text)
+            body = urlencode({"csrf_token": token, "action": "assign"}).encode()
+            bulk = client.post(
+                "/leads/bulk",
+                content=iter([body]),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert bulk.request.headers["transfer-encoding"] == "chunked"
+            # the form was read (its CSRF token passed) and answered as any other
+            assert bulk.status_code == 303
+            assert "Select%20at%20least%20one%20lead" in bulk.headers["set-cookie"]
