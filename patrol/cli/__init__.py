@@ -4,7 +4,9 @@ Each command group lives in its own module; heavy imports (Scrapy, SQLAlchemy, t
 screening engine) happen inside the commands so that ``patrol --help`` stays instant.
 User errors are raised as :class:`patrol.errors.PatrolError`: one line, exit status 2.
 Every plain-text option and argument must be UTF-8 (see :class:`patrol.cli._common.Text`),
-so bytes the database cannot store are refused as a usage error naming the option.
+so bytes the database cannot store are refused as a usage error naming the option; and
+no text or path option may be given as an empty string, nor a number option as NaN or
+infinity (see :func:`patrol.cli._common.no_empty_options` and ``finite_numbers``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from patrol.cli import (
     web,
     worker,
 )
-from patrol.cli._common import text_only_utf8
+from patrol.cli._common import finite_numbers, no_empty_options, text_only_utf8
 
 __all__ = ["cli", "main"]
 
@@ -59,6 +61,8 @@ cli.add_command(web.web_command)
 cli.add_command(web.users_group)
 rules.group.add_command(replay.replay_command)
 text_only_utf8(cli)
+no_empty_options(cli)
+finite_numbers(cli)
 
 
 def main() -> None:

@@ -2,14 +2,18 @@
 
 Kept here so every command spells an option the same way (``--actor``, ``--due``,
 ``--site``) and reports a bad value with the same one-line :class:`PatrolError`.
+Number options are :class:`Number` (NaN compares false with every bound, so a plain
+``float`` or ``FloatRange`` lets ``--min-score nan`` through to filter out everything),
+and an option given as an empty string is refused (:func:`no_empty_options`), where it
+was silently the same as leaving the option out.
 """
 
 from __future__ import annotations
 
 import functools
 import getpass
+import math
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,11 +31,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ID",
     "LIMIT",
+    "Number",
     "Text",
     "actor_option",
     "default_actor",
+    "finite_numbers",
     "format_when",
     "lead_filter_options",
+    "no_empty_options",
     "parse_date",
     "parse_due",
     "parse_duration",
@@ -51,7 +58,6 @@ _LEAD_FILTER_PARAMS = (
     "case_id",
     "limit",
 )
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 #: a lead, case or run id as typed: 1 … the largest id a row can have
 ID = click.IntRange(1, LARGEST_ID)
@@ -61,8 +67,11 @@ LIMIT = click.IntRange(1, LARGEST_ID)
 MAX_DURATION = timedelta(days=36525)
 
 
+_EMPTY = "an empty value is not allowed: give a value, or leave the option out"
+
+
 class Text(click.ParamType):
-    """Plain text that the database can store: UTF-8.
+    """Plain text that the database can store: UTF-8; with ``empty=False``, not ``""``.
 
     On Linux an argument that is not valid UTF-8 arrives with its bytes smuggled in as
     lone surrogates; the drivers refuse to encode those, deep inside a query. Refused
@@ -71,13 +80,57 @@ class Text(click.ParamType):
 
     name = "text"
 
+    def __init__(self, *, empty: bool = True) -> None:
+        self.empty = empty
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         value = click.STRING.convert(value, param, ctx)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             self.fail(f"{value!r} is not valid UTF-8 text", param, ctx)
+        if not self.empty and value == "":
+            self.fail(_EMPTY, param, ctx)
         return value
+
+
+class FilledPath(click.Path):
+    """A :class:`click.Path` that is not ``""`` (which would mean the current folder)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value == "":
+            self.fail(_EMPTY, param, ctx)
+        return super().convert(value, param, ctx)
+
+    @classmethod
+    def like(cls, path: click.Path) -> FilledPath:
+        return cls(
+            exists=path.exists,
+            file_okay=path.file_okay,
+            dir_okay=path.dir_okay,
+            writable=path.writable,
+            readable=path.readable,
+            resolve_path=path.resolve_path,
+            allow_dash=path.allow_dash,
+            path_type=path.type,
+            executable=path.executable,
+        )
+
+
+class Number(click.FloatRange):
+    """A finite number (in a range, if given): ``nan``, ``inf`` and ``1e400`` are refused.
+
+    NaN compares false with every bound, so ``click.FloatRange`` lets it through; and an
+    infinite score, speed or hour means nothing to the code that receives it.
+    """
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def text_only_utf8(command: click.Command) -> None:
@@ -89,6 +142,40 @@ def text_only_utf8(command: click.Command) -> None:
     if isinstance(command, click.Group):
         for subcommand in command.commands.values():
             text_only_utf8(subcommand)
+
+
+def finite_numbers(command: click.Command) -> None:
+    """Make every ``float`` or ``FloatRange`` parameter of ``command`` (and its
+    subcommands) a :class:`Number` of the same range, so that none takes NaN or infinity."""
+    for param in command.params:
+        kind = param.type
+        if isinstance(kind, Number):
+            continue
+        if isinstance(kind, click.FloatRange):
+            param.type = Number(kind.min, kind.max, kind.min_open, kind.max_open, kind.clamp)
+        elif isinstance(kind, click.types.FloatParamType):
+            param.type = Number()
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            finite_numbers(subcommand)
+
+
+def no_empty_options(command: click.Command) -> None:
+    """Refuse ``--option ""`` for every text and path option of ``command`` (and its
+    subcommands) whose default is not itself empty: the commands read an empty value as
+    "not given" (``--for ""`` ran the schedule forever, ``--rules ""`` read the current
+    folder), so it is a usage error naming the option instead. Call after
+    :func:`text_only_utf8`."""
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.is_flag or param.default == "":
+            continue
+        if isinstance(param.type, Text):
+            param.type = Text(empty=False)
+        elif type(param.type) is click.Path:
+            param.type = FilledPath.like(param.type)
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            no_empty_options(subcommand)
 
 
 def default_actor() -> str:
@@ -165,7 +252,7 @@ def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]
         click.option("--shop", help="Only leads of this shop (shop id or name)."),
         click.option("--assignee", help="Only leads assigned to this person."),
         click.option("--overdue", is_flag=True, help="Only open leads past their deadline."),
-        click.option("--min-score", type=float, help="Only leads scoring at least this."),
+        click.option("--min-score", type=Number(), help="Only leads scoring at least this."),
         click.option("--case", "case_id", type=ID, help="Only leads of this case."),
         click.option(
             "--limit",
@@ -193,20 +280,18 @@ def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]
 
 
 def parse_duration(text: str, what: str = "duration") -> timedelta:
-    """``90s``, ``30m``, ``2h``, ``1h30m``, ``1d``: a positive duration."""
-    match = _DURATION.match(text.strip().lower())
-    if not text.strip() or match is None:
-        raise PatrolError(f"bad {what} {text!r}: use e.g. 90s, 30m, 2h, 1h30m, 1d")
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    try:
-        value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    except OverflowError:
-        value = MAX_DURATION * 2  # past any datetime: refused just below
-    if value <= timedelta(0):
-        raise PatrolError(f"bad {what} {text!r}: it must be longer than zero")
-    if value > MAX_DURATION:
-        raise PatrolError(f"bad {what} {text!r}: at most {MAX_DURATION.days}d")
-    return value
+    """``90s``, ``30m``, ``2h``, ``1h30m``, ``1d``: a positive duration of at most a century."""
+    from patrol.schedule.config import interval_seconds
+
+    seconds = interval_seconds(text)
+    shown = repr(text) if len(text) <= 40 else repr(f"{text[:30]}…")
+    if seconds is None:
+        raise PatrolError(f"bad {what} {shown}: use e.g. 90s, 30m, 2h, 1h30m, 1d")
+    if seconds <= 0:
+        raise PatrolError(f"bad {what} {shown}: it must be longer than zero")
+    if seconds > MAX_DURATION.total_seconds():
+        raise PatrolError(f"bad {what} {shown}: at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 def format_when(value: datetime | None) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from patrol.cli._common import Number
 from patrol.errors import PatrolError
 
 SITE_NAMES = ("taoji", "kuaigou", "bazaar")
@@ -44,14 +45,14 @@ def group() -> None:
 )
 @click.option(
     "--hour",
-    type=float,
+    type=Number(),
     default=12.0,
     show_default=True,
     help="Simulated hour of day the clock starts at.",
 )
 @click.option(
     "--speed",
-    type=float,
+    type=Number(),
     default=None,
     help="Simulated hours per real hour (default: the clock stands still).",
 )
@@ -109,7 +110,7 @@ def serve_command(
 @click.option("--listings", type=int, default=1000, show_default=True)
 @click.option(
     "--hour",
-    type=float,
+    type=Number(),
     default=None,
     help="Only listings live at this simulated hour (default: every listing).",
 )

@@ -1,13 +1,25 @@
-"""`patrol registry`: The trademark and patent registries: import and search."""
+"""`patrol registry`: The trademark and patent registries: import and search.
+
+``import`` takes many files at once (a folder of ST.66 downloads, say), so each file's
+failure is reported with its name and the others are imported; the exit status says at
+the end whether anything was left out, and how much.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from patrol.cli._common import Number
 from patrol.errors import PatrolError
+
+if TYPE_CHECKING:
+    from patrol.registry.problems import FileResult
+
+__all__ = ["group"]
 
 
 @click.group(name="registry")
@@ -29,7 +41,9 @@ def import_command(files: tuple[Path, ...], kind: str, strict: bool) -> None:
     """Import ST.66 XML trademark files and trademark/patent/seller CSV files.
 
     Re-importing updates records in place. Each unreadable record is reported with its
-    file and line; the rest is imported (with --strict, nothing from such a file).
+    file and line; the rest is imported (with --strict, nothing from such a file). A file
+    that fails as a whole is reported and the other files are imported; the exit status
+    is 2 if any file or record could not be imported.
     """
     from patrol.db import open_database
     from patrol.db.engine import database_errors
@@ -41,26 +55,39 @@ def import_command(files: tuple[Path, ...], kind: str, strict: bool) -> None:
             results = import_files(database, list(files), kind=kind, strict=strict)
     finally:
         database.dispose()
-    problems = 0
     for result in results:
         for problem in result.problems:
             click.echo(f"problem: {problem}", err=True)
-        problems += len(result.problems)
-        if result.skipped_strict:
-            click.echo(f"{result.path}: NOT imported (--strict: {len(result.problems)} problem(s))")
-        else:
-            click.echo(
-                f"{result.path}: {result.kind}: {result.inserted} new, {result.updated} updated, "
-                f"{result.unchanged} unchanged, {len(result.problems)} problem(s)"
-            )
-    if problems:
-        raise PatrolError(f"{problems} record(s) could not be imported (see the problems above)")
+        click.echo(_file_line(result))
+    failed = sum(result.failed for result in results)
+    records = sum(len(result.problems) for result in results if not result.failed)
+    parts = []
+    if failed:
+        parts.append(f"{failed} of {len(results)} file(s) could not be imported")
+    if records:
+        others = " in the other files" if failed else ""
+        parts.append(f"{records} record(s){others} could not be imported")
+    if parts:
+        raise PatrolError(f"{', and '.join(parts)} (see the problems above)")
+
+
+def _file_line(result: FileResult) -> str:
+    """What happened to one file, on one line."""
+    problems = f"{len(result.problems)} problem(s)"
+    if result.skipped_strict:
+        return f"{result.path}: NOT imported (--strict: {problems})"
+    if result.failed:
+        return f"{result.path}: NOT imported ({problems})"
+    return (
+        f"{result.path}: {result.kind}: {result.inserted} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {problems}"
+    )
 
 
 @group.command(name="search")
 @click.argument("text")
 @click.option("--class", "nice_class", help="Only marks covering this Nice class (e.g. 9 or 009).")
-@click.option("--min-score", type=click.FloatRange(0, 100), default=80.0, show_default=True)
+@click.option("--min-score", type=Number(0, 100), default=80.0, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def search_command(

@@ -3,7 +3,10 @@
 ``lint`` lists every problem of a rulebook (file:line: rule-id: message) and exits 2 if
 there is one; ``explain`` screens one listing given on the command line and shows every
 hit with its variant path; ``test`` runs the rulebook's labelled examples, or any
-labelled corpus, and prints precision, recall and each mistake with its explanation.
+labelled corpus, and prints precision, recall and each mistake with its explanation. A
+corpus line that is not a labelled listing is skipped with its file:line and counted, so
+one bad line of a 10,000-line ground truth does not cost the other 9,999; a corpus with
+no usable line at all is a usage error.
 Registry knowledge (trademarks, patents, authorised sellers, repeat offenders) comes from
 the configured database when it holds any; ``--no-registry`` screens without it.
 """
@@ -20,8 +23,10 @@ import click
 from patrol.errors import PatrolError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from patrol.registry.records import RegistrySnapshot
-    from patrol.screening.evaluation import Evaluation
+    from patrol.screening.evaluation import Evaluation, LabelledListing
     from patrol.screening.rulebook import Rulebook
     from patrol.screening.verdict import Verdict
 
@@ -90,8 +95,9 @@ def lint_command(rules_path: Path | None) -> None:
         known = set(rulebook.rules)
         covered: set[str] = set()
         for path in example_files(rulebook):
+            bad_lines: list[str] = []
             try:
-                for item in read_corpus(path):
+                for item in read_corpus(path, bad_lines):
                     if item.rule is not None and item.rule not in known:
                         problems.append(
                             f"{item.source}: {item.rule}: example names an unknown rule"
@@ -100,6 +106,7 @@ def lint_command(rules_path: Path | None) -> None:
                         covered.add(item.rule)
             except PatrolError as exc:
                 problems.append(str(exc.message))
+            problems.extend(bad_lines)
         for rule in source.rules:
             if rule.id not in covered:
                 click.echo(f"warning: {rule.origin}: {rule.id}: no labelled examples")
@@ -205,6 +212,10 @@ def explain_command(
         click.echo(line)
 
 
+def _lines(count: int) -> str:
+    return f"{count} line{'' if count == 1 else 's'}"
+
+
 def _print_report(evaluation: Evaluation, max_mistakes: int) -> None:
     data = evaluation.as_dict()
     click.echo(
@@ -212,6 +223,8 @@ def _print_report(evaluation: Evaluation, max_mistakes: int) -> None:
         f"tn {data['tn']}  precision {data['precision']:.4f}  recall {data['recall']:.4f}  "
         f"f1 {data['f1']:.4f}"
     )
+    if data["skipped"]:
+        click.echo(f"skipped {_lines(data['skipped'])} that are not labelled listings (see above)")
     click.echo("\nper rule (fired on flag-labelled = tp, on clear-labelled = fp):")
     for rule_id, counts in data["rules"].items():
         click.echo(
@@ -267,14 +280,21 @@ def test_command(
     source = read_rulebook(rules_path or default_rules_dir())
     registry = None if no_registry else database_registry()
     rulebook = build_rulebook(source, registry)
+    skipped: list[str] = []
     if corpus is not None:
-        items = read_corpus(corpus)
+        items: Iterable[LabelledListing] = read_corpus(corpus, skipped)
     else:
         files = example_files(rulebook)
         if not files:
             raise PatrolError(f"{rulebook.root}: no *.examples.jsonl beside the rule files")
-        items = chain.from_iterable(read_corpus(path) for path in files)
+        items = chain.from_iterable(read_corpus(path, skipped) for path in files)
     evaluation = evaluate(items, rulebook, lambda inline: build_rulebook(source, inline))
+    evaluation.skipped = skipped
+    for problem in skipped:
+        click.echo(f"skipped: {problem}", err=True)
+    if corpus is not None and not evaluation.overall.total:
+        lines = f" ({_lines(len(skipped))} skipped, see above)" if skipped else ""
+        raise PatrolError(f"{corpus}: no labelled listing to evaluate{lines}")
     if as_json:
         click.echo(json.dumps(evaluation.as_dict(), ensure_ascii=False, default=str))
     else:

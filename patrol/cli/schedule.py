@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from patrol.cli._common import Number
+
 __all__ = ["group"]
 
 
@@ -40,7 +42,7 @@ def group() -> None:
 @click.option("--for", "duration", help="Stop after this much schedule time (e.g. 24h).")
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Number(min=0, min_open=True),
     default=1.0,
     show_default=True,
     help="Run the schedule clock this many times faster than real time (simulation).",

@@ -44,9 +44,16 @@ class FileResult:
     updated: int = 0
     unchanged: int = 0
     skipped_strict: bool = False
+    refused: bool = False  # the database refused the file's transaction
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(ImportProblem(self.path, where, message))
+
+    @property
+    def failed(self) -> bool:
+        """Nothing of the file was imported, for a problem (an empty file has one)."""
+        stored = self.inserted + self.updated + self.unchanged
+        return self.skipped_strict or self.refused or (bool(self.problems) and not stored)
 
 
 def parse_iso_date(text: str | None) -> date | None:

@@ -2,6 +2,10 @@
 
 A schedule is written by hand, so every mistake is reported as ``file:line: key: what is
 wrong`` (a bad interval, an unknown site, a quiet-hours range that is not ``HH:MM-HH:MM``).
+Intervals are at most a century (:data:`MAX_INTERVAL`) and ``stop_timeout`` at most a day
+(:data:`MAX_STOP_TIMEOUT`): the schedule clock and its deadlines must stay within the
+datetimes Python can hold, so a typo of many digits is a problem on its line, not an
+overflow at the first slot.
 Commands are argument lists with ``{python}``, ``{site}`` and ``{base_url}`` filled in per
 run; the defaults run ``patrol crawl`` and ``patrol leads recheck``. See the documented
 example ``schedule.yaml`` at the repository root.
@@ -9,6 +13,7 @@ example ``schedule.yaml`` at the repository root.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -21,10 +26,13 @@ from patrol.errors import PatrolError
 __all__ = [
     "DEFAULT_PATROL_COMMAND",
     "DEFAULT_RECHECK_COMMAND",
+    "MAX_INTERVAL",
+    "MAX_STOP_TIMEOUT",
     "Job",
     "QuietHours",
     "ScheduleConfig",
     "ScheduleError",
+    "interval_seconds",
     "load_schedule",
     "parse_interval",
 ]
@@ -49,19 +57,41 @@ _SITE_KEYS = {"base_url", "every", "quiet_hours", "recheck", "command"}
 _RECHECK_KEYS = {"every", "quiet_hours"}
 _PLACEHOLDERS = {"python", "site", "base_url"}
 
+#: the longest interval: a century (the schedule clock starts by year 9000 and must stay
+#: within year 9999)
+MAX_INTERVAL = timedelta(days=36525)
+#: the longest ``stop_timeout``, in seconds: a day
+MAX_STOP_TIMEOUT = 86400.0
+_TOO_LONG = int(MAX_INTERVAL.total_seconds()) + 1
+
 
 class ScheduleError(PatrolError):
     """A schedule file that cannot be used; the message names the file and line."""
 
 
-def parse_interval(text: str) -> timedelta | None:
-    """``90s``, ``30m``, ``2h``, ``1h30m``, ``1d`` → a positive timedelta; else None."""
+def interval_seconds(text: str) -> int | None:
+    """``90s``, ``30m``, ``2h``, ``1h30m``, ``1d`` → whole seconds (0 for ``0m``); else None.
+
+    Any number of digits is read without overflow; one past :data:`MAX_INTERVAL` stands for
+    a number too long to read at all.
+    """
     match = _INTERVAL.match(text.strip().lower()) if text.strip() else None
     if match is None:
         return None
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    return value if value > timedelta(0) else None
+    try:
+        days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    except ValueError:  # more digits than int() reads: far past any limit
+        return _TOO_LONG
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def parse_interval(text: str) -> timedelta | None:
+    """A positive interval of at most :data:`MAX_INTERVAL` (see :func:`interval_seconds`);
+    else None."""
+    seconds = interval_seconds(text)
+    if seconds is None or not 0 < seconds <= MAX_INTERVAL.total_seconds():
+        return None
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -138,12 +168,24 @@ class _Reader:
         return value
 
     def interval(self, value: Any, where: tuple[str | int, ...]) -> timedelta:
-        every = parse_interval(str(value)) if isinstance(value, str | int) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            every = None  # a bare number has no unit
-        if every is None:
-            raise self.fail(where, f"bad interval {value!r} (use e.g. 30m, 2h, 1h30m, 1d)")
-        return every
+        seconds = interval_seconds(value) if isinstance(value, str) else None  # a bare number
+        shown = repr(value) if len(str(value)) <= 40 else repr(f"{str(value)[:30]}…")
+        if not seconds:  # has no unit
+            raise self.fail(where, f"bad interval {shown} (use e.g. 30m, 2h, 1h30m, 1d)")
+        if seconds > MAX_INTERVAL.total_seconds():
+            raise self.fail(where, f"bad interval {shown}: at most {MAX_INTERVAL.days}d")
+        return timedelta(seconds=seconds)
+
+    def stop_timeout(self, value: Any) -> float:
+        where = ("stop_timeout",)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(where, f"expected a number of seconds > 0, not {value!r}")
+        if not math.isfinite(value) or not 0 < value <= MAX_STOP_TIMEOUT:
+            limit = f"{MAX_STOP_TIMEOUT:g} (a day)"
+            raise self.fail(
+                where, f"expected a number of seconds > 0 and at most {limit}, not {value!r}"
+            )
+        return float(value)
 
     def quiet(self, value: Any, where: tuple[str | int, ...]) -> QuietHours | None:
         if value is None:
@@ -187,9 +229,7 @@ class _Reader:
                 raise self.fail(("recheck",), "missing key 'every'")
             recheck_every = self.interval(recheck["every"], ("recheck", "every"))
             recheck_quiet = self.quiet(recheck.get("quiet_hours"), ("recheck", "quiet_hours"))
-        stop_timeout = top.get("stop_timeout", 30)
-        if not isinstance(stop_timeout, int | float) or stop_timeout <= 0:
-            raise self.fail(("stop_timeout",), "expected a number of seconds > 0")
+        stop_timeout = self.stop_timeout(top.get("stop_timeout", 30))
         sites = top.get("sites")
         if not isinstance(sites, dict) or not sites:
             raise self.fail(("sites",), "expected a mapping of site names to their schedule")
@@ -222,7 +262,7 @@ class _Reader:
             if recheck_every is not None and wants_recheck:
                 argv = _fill(recheck_command, fill)
                 jobs.append(Job(str(site), "recheck", recheck_every, recheck_quiet, argv))
-        return ScheduleConfig(source=self.path, jobs=tuple(jobs), stop_timeout=float(stop_timeout))
+        return ScheduleConfig(source=self.path, jobs=tuple(jobs), stop_timeout=stop_timeout)
 
 
 def _fill(command: tuple[str, ...], values: dict[str, str]) -> tuple[str, ...]:

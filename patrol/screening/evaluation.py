@@ -6,6 +6,10 @@ so does this one. A labelled corpus is JSON Lines in the format of DESIGN.md (on
 (``<stem>.examples.jsonl``) add ``rule`` (the rule the example is about) and optionally
 ``fires`` (whether that rule must fire; default: it fires on ``flag`` examples).
 ``target_brand`` and ``note`` are ground truth and never reach the engine.
+
+A corpus is often written by another tool, so one bad line (not UTF-8, not JSON, a field
+of the wrong type, no label) must not cost the whole evaluation: :func:`read_corpus`
+reports it as ``file:line: why`` to the caller's ``skipped`` list and reads on.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from patrol.screening.rulebook import Rulebook
 from patrol.screening.verdict import Verdict
 
 __all__ = [
+    "CorpusLine",
     "Evaluation",
     "LabelledListing",
     "evaluate",
@@ -102,33 +107,136 @@ def to_listing(record: dict[str, Any]) -> Listing:
     )
 
 
-def read_corpus(path: Path) -> Iterator[LabelledListing]:
-    """Labelled listings from a JSON Lines file; a bad line is an error naming file:line."""
+#: fields that, when present and not null, must be text
+_TEXT_FIELDS = (
+    "title", "currency", "category", "description", "shop", "shop_id", "shop_name",
+    "brand", "marketplace", "url", "note", "target_brand", "rule",
+)  # fmt: skip
+_BOOL_FIELDS = ("shop_official", "fires")
+_LIST_FIELDS = ("patent_numbers", "patents")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class CorpusLine(ValueError):
+    """Why one line of a corpus is not a labelled listing."""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _check_record(record: Any) -> dict[str, Any]:
+    """The record if it is a labelled listing; else :class:`CorpusLine` saying why."""
+    if not isinstance(record, dict):
+        raise CorpusLine(f"each line must be a JSON object, not {_kind(record)}")
+    if record.get("expect") not in _EXPECT:
+        raise CorpusLine('each line needs "expect": "flag" or "clear"')
+    if "title" not in record:
+        raise CorpusLine('each line needs a "title"')
+    if not isinstance(record["title"], str):
+        raise CorpusLine(f'"title" must be text, not {_kind(record["title"])}')
+    for name in _TEXT_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise CorpusLine(f'"{name}" must be text, not {_kind(record[name])}')
+    for name in _BOOL_FIELDS:
+        if record.get(name) is not None and not isinstance(record[name], bool):
+            raise CorpusLine(f'"{name}" must be true or false, not {_kind(record[name])}')
+    for name in _LIST_FIELDS:
+        value = record.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise CorpusLine(f'"{name}" must be a list of texts')
+    ident = record.get("id")
+    if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int)):
+        raise CorpusLine(f'"id" must be text or a whole number, not {_kind(ident)}')
+    price = record.get("price")
+    if price is not None and (
+        isinstance(price, bool) or not isinstance(price, str | int | float) or _price(price) is None
+    ):
+        raise CorpusLine(f'"price" must be a finite number, not {price!r}')
+    inline = record.get("registry")
+    if inline is not None:
+        if not isinstance(inline, dict):
+            raise CorpusLine(f'"registry" must be an object, not {_kind(inline)}')
+        try:
+            registry_from_dict(inline)
+        except PatrolError as exc:
+            raise CorpusLine(exc.message) from None
+    return record
+
+
+def _labelled(text: str, where: str) -> LabelledListing | None:
+    """The labelled listing on one line (None for a blank line); :class:`CorpusLine` if bad."""
+    if not text.strip():
+        return None
     try:
-        handle = path.open(encoding="utf-8-sig")
+        record = _check_record(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise CorpusLine(f"not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise CorpusLine("not JSON: nested too deeply") from None
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CorpusLine("holds a \\u escape that is not a character (a lone surrogate)") from None
+    return LabelledListing(
+        record=record,
+        source=where,
+        expect=record["expect"],
+        rule=record.get("rule"),
+        fires=record.get("fires"),
+    )
+
+
+def read_corpus(path: Path, skipped: list[str] | None = None) -> Iterator[LabelledListing]:
+    """Labelled listings from a JSON Lines file.
+
+    A bad line is ``file:line: why``: appended to ``skipped`` (and the rest read on) when
+    the caller gives that list, else raised as a :class:`PatrolError`. A file that cannot
+    be read, or of which no line is UTF-8 (UTF-16, a binary file), is a PatrolError.
+    """
+    try:
+        handle = path.open("rb")
     except OSError as exc:
-        raise PatrolError(f"{path}: cannot read corpus: {exc.strerror}") from None
+        raise PatrolError(f"{path}: cannot read corpus: {exc.strerror or exc}") from None
+    decoded = undecodable = 0
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PatrolError(f"{where}: not JSON: {exc.msg}") from None
-            if not isinstance(record, dict) or record.get("expect") not in _EXPECT:
-                raise PatrolError(f'{where}: each line needs "expect": "flag" or "clear"')
-            if "title" not in record:
-                raise PatrolError(f'{where}: each line needs a "title"')
-            fires = record.get("fires")
-            yield LabelledListing(
-                record=record,
-                source=where,
-                expect=record["expect"],
-                rule=record.get("rule") if isinstance(record.get("rule"), str) else None,
-                fires=fires if isinstance(fires, bool) else None,
-            )
+        try:
+            for number, line in enumerate(handle, 1):
+                where = f"{path}:{number}"
+                if number == 1 and line.startswith(_UTF16_BOMS):
+                    raise PatrolError(f"{path}: not UTF-8 text (UTF-16? save it as UTF-8)")
+                try:
+                    text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    undecodable += 1
+                    problem = "not UTF-8 text (save the corpus as UTF-8)"
+                else:
+                    decoded += 1
+                    try:
+                        item = _labelled(text, where)
+                    except CorpusLine as exc:
+                        problem = str(exc)
+                    else:
+                        if item is not None:
+                            yield item
+                        continue
+                if skipped is None:
+                    raise PatrolError(f"{where}: {problem}")
+                skipped.append(f"{where}: {problem}")
+        except OSError as exc:
+            raise PatrolError(f"{path}: cannot read corpus: {exc.strerror or exc}") from None
+    if undecodable and not decoded:
+        raise PatrolError(f"{path}: not UTF-8 text: no line could be read (save it as UTF-8)")
 
 
 def example_files(rulebook: Rulebook) -> list[Path]:
@@ -160,12 +268,16 @@ class _Counts:
         else:
             self.tn += 1
 
+    @property
+    def total(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
     def as_dict(self) -> dict[str, Any]:
         precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
         recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return {
-            "total": self.tp + self.fp + self.fn + self.tn,
+            "total": self.total,
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,
@@ -184,10 +296,13 @@ class Evaluation:
     rules: dict[str, _Counts] = field(default_factory=dict)
     kinds: dict[str, _Counts] = field(default_factory=dict)
     mistakes: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "file:line: why" of each bad line
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.overall.as_dict(),
+            "skipped": len(self.skipped),
+            "skipped_lines": self.skipped,
             "rules": {rule: counts.as_dict() for rule, counts in sorted(self.rules.items())},
             "kinds": {kind: counts.as_dict() for kind, counts in sorted(self.kinds.items())},
             "mistakes": self.mistakes,
@@ -221,13 +336,37 @@ def _mistake(item: LabelledListing, verdict: Verdict, why: str) -> dict[str, Any
     }
 
 
+def _inline_record(data: Any, required: tuple[str, ...], lists: tuple[str, ...] = ()) -> Any:
+    """``data`` if it is an object whose values are texts (lists of texts for ``lists``)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"a record must be an object, not {data!r}")
+    for name, value in data.items():
+        if name in lists:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, str) or (value is None and name not in required)
+        if not ok:
+            raise TypeError(
+                f"{name} {value!r} must be {'a list of texts' if name in lists else 'text'}"
+            )
+    return data
+
+
 def registry_from_dict(data: dict[str, Any]) -> RegistrySnapshot:
     """A registry written inline in an example (``"registry": {"patents": [...], ...}``)."""
     try:
+        marks = [
+            _inline_record(r, ("office",), ("nice_classes",)) for r in data.get("trademarks", ())
+        ]
+        patents = [_inline_record(r, ("number",)) for r in data.get("patents", ())]
+        sellers = [
+            _inline_record(r, ("marketplace", "shop_id", "brand_id"))
+            for r in data.get("authorised_sellers", ())
+        ]
         return RegistrySnapshot(
             trademarks=tuple(
                 TrademarkRecord(**{**r, "nice_classes": tuple(r.get("nice_classes", ()))})
-                for r in data.get("trademarks", ())
+                for r in marks
             ),
             patents=tuple(
                 PatentRecord(
@@ -237,16 +376,14 @@ def registry_from_dict(data: dict[str, Any]) -> RegistrySnapshot:
                         "filing_date": None,
                     }
                 )
-                for r in data.get("patents", ())
+                for r in patents
             ),
-            authorised_sellers=tuple(
-                AuthorisedSeller(**r) for r in data.get("authorised_sellers", ())
-            ),
+            authorised_sellers=tuple(AuthorisedSeller(**r) for r in sellers),
             repeat_offenders=frozenset(
                 (str(m), str(s)) for m, s in data.get("repeat_offenders", ())
             ),
         )
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise PatrolError(f"bad inline registry {data!r}: {exc}") from None
 
 

@@ -6,13 +6,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from sqlalchemy import func, select
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select, text
 
 from patrol.cli import cli
 from patrol.db import Database, registry_snapshot
 from patrol.db.models import AuthorisedSellerRow, PatentRow, TrademarkRow
 from patrol.registry.importer import import_files
+from patrol.registry.st66 import ST66_NAMESPACE
 
 ST66 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "st66"
 TRADEMARK_HEADER = (
@@ -174,3 +175,141 @@ def test_search_rejects_a_bad_class(db: Database, argument: str) -> None:
     result = CliRunner().invoke(cli, ["registry", "search", "nike", "--class", argument])
     assert result.exit_code == 2
     assert "Nice class" in result.output
+
+
+PATENT_HEADER = "number,kind,title,holder,filing_date,status,expiry\n"
+
+
+def _import(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, ["registry", "import", *map(str, args)])
+
+
+def test_a_failing_file_is_named_and_the_files_after_it_are_imported(
+    db: Database, tmp_path: Path
+) -> None:
+    unreadable = Path("/proc/self/mem")  # a regular file whose read fails (EIO), even as root
+    wrong_header = tmp_path / "wrong.csv"
+    wrong_header.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    broken = tmp_path / "broken.xml"
+    broken.write_text(f'<Transaction xmlns="{ST66_NAMESPACE}"><TradeMark', encoding="utf-8")
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    marks = tmp_path / "marks.csv"
+    marks.write_text(TRADEMARK_HEADER + "CN,耐克,A1,,,,registered,25,,\n", encoding="utf-8")
+    patents = tmp_path / "patents.csv"
+    patents.write_text(PATENT_HEADER + "ZL201510123456.7,invention,Hinge,,,,\n")
+    good_xml = ST66 / "sn85334015-ST66.xml"
+    files = [unreadable, marks, wrong_header, broken, folder, tmp_path / "gone.csv"]
+    result = _import(*files, patents, good_xml)
+    assert result.exit_code == 2, result.output
+    for line in (
+        f"problem: {unreadable}: cannot read: Input/output error",
+        f"problem: {wrong_header}: cannot tell what this file holds",
+        f"problem: {broken}:line 1: XML error",
+        f"problem: {folder}: not a regular file",
+        f"problem: {tmp_path / 'gone.csv'}: no such file",
+        f"{unreadable}: NOT imported (1 problem(s))",
+        f"{marks}: trademarks: 1 new",
+        f"{patents}: patents: 1 new",
+        f"{good_xml}: st66: 1 new",
+    ):
+        assert line in result.output, line
+    assert "Traceback" not in result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: 5 of 8 file(s) could not be imported (see the problems above)"
+    )
+    assert (_count(db, TrademarkRow), _count(db, PatentRow)) == (2, 1)
+
+
+def test_strict_is_per_file_among_many(db: Database, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(TRADEMARK_HEADER + "CN,A,A1,,,,,25,,\nCN,B,A2,,,,,99,,\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text(TRADEMARK_HEADER + "CN,C,A3,,,,,25,,\n", encoding="utf-8")
+    result = _import("--strict", bad, good)
+    assert result.exit_code == 2, result.output
+    assert f"{bad}: NOT imported (--strict: 1 problem(s))" in result.output
+    assert f"{good}: trademarks: 1 new" in result.output
+    assert "Error: 1 of 2 file(s) could not be imported" in result.output
+    with db.sessions() as session:
+        assert session.scalars(select(TrademarkRow.mark)).all() == ["C"]
+
+    result = _import(bad, good)  # without --strict: A and C, and one record left out
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: 1 record(s) could not be imported (see the problems above)"
+    )
+    assert _count(db, TrademarkRow) == 2
+
+
+def test_a_record_the_database_cannot_store_is_a_problem(db: Database, tmp_path: Path) -> None:
+    marks = tmp_path / "marks.csv"
+    marks.write_text(
+        TRADEMARK_HEADER
+        + "CN,GOOD,A1,,,,,25,,\n"
+        + "VERYLONGOFFICE,LONG,A2,,,,,25,,\n"
+        + "CN,N\0UL,A3,,,,,25,,\n"
+        + f"CN,NUMBER,{'9' * 101},,,,,25,,\n",
+        encoding="utf-8",
+    )
+    sellers = tmp_path / "sellers.csv"
+    sellers.write_text(f"marketplace,shop_id,brand_id,kind\ntaoji,{'s' * 201},nike,\n")
+    patents = tmp_path / "patents.csv"
+    patents.write_text(PATENT_HEADER + "ZL201510123456.7,invention,Hinge,,,,\n")
+    result = _import(marks, sellers, patents)
+    assert result.exit_code == 2, result.output
+    for line in (
+        f"{marks}:line 3: not imported: office is 14 characters long, at most 10 fit",
+        f"{marks}:line 4: not imported: mark holds a NUL character",
+        f"{marks}:line 5: not imported: application_number is 101 characters long",
+        f"{sellers}:line 2: not imported: shop_id is 201 characters long, at most 200 fit",
+        f"{marks}: trademarks: 1 new, 0 updated, 0 unchanged, 3 problem(s)",
+        f"{sellers}: NOT imported (1 problem(s))",
+        f"{patents}: patents: 1 new",
+        "Error: 1 of 3 file(s) could not be imported, and 3 record(s) in the other files "
+        "could not be imported",
+    ):
+        assert line in result.output, line
+    with db.sessions() as session:
+        assert session.scalars(select(TrademarkRow.mark)).all() == ["GOOD"]
+    assert _count(db, PatentRow) == 1
+
+
+def test_a_file_the_database_refuses_is_reported_and_the_next_imported(
+    db: Database, tmp_path: Path
+) -> None:
+    """The database itself refuses a row (here a trigger or check constraint does)."""
+    postgres = db.url.startswith("postgresql")
+    with db.engine.begin() as connection:
+        if postgres:
+            connection.execute(
+                text("ALTER TABLE patents ADD CONSTRAINT no_refuse CHECK (title <> 'refuse')")
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER no_refuse BEFORE INSERT ON patents WHEN NEW.title = 'refuse' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+                )
+            )
+    refused = tmp_path / "refused.csv"
+    refused.write_text(
+        PATENT_HEADER + "ZL201510123456.7,invention,fine,,,,\nUS9876543,design,refuse,,,,\n"
+    )
+    sellers = tmp_path / "sellers.csv"
+    sellers.write_text("marketplace,shop_id,brand_id,kind\ntaoji,nike-store,nike,official\n")
+    try:
+        result = _import(refused, sellers)
+    finally:
+        with db.engine.begin() as connection:
+            if postgres:
+                connection.execute(text("ALTER TABLE patents DROP CONSTRAINT no_refuse"))
+            else:
+                connection.execute(text("DROP TRIGGER no_refuse"))
+    assert result.exit_code == 2, result.output
+    assert f"problem: {refused}: NOT imported: the database refused it: " in result.output
+    assert f"{refused}: NOT imported (1 problem(s))" in result.output
+    assert f"{sellers}: sellers: 1 new" in result.output
+    assert "Error: 1 of 2 file(s) could not be imported" in result.output
+    assert "Traceback" not in result.output
+    assert (_count(db, PatentRow), _count(db, AuthorisedSellerRow)) == (0, 1)  # all or nothing

@@ -112,6 +112,23 @@ def test_a_simulated_day_runs_each_site_on_its_interval_without_overlap(
         ("sites:\n  taoji:\n    every: 1h\nrecheck:\n  every: soon\n", 5, "recheck.every"),
         ("sites:\n  taoji:\n    every: 1h\n    evry: 2h\n", 4, "unknown key"),
         ("sites: [\n", 2, "not valid YAML"),
+        (
+            "sites:\n  taoji:\n    every: 99999999999999d\n",
+            3,
+            "sites.taoji.every: bad interval '99999999999999d': at most 36525d",
+        ),
+        ("sites:\n  taoji:\n    every: 999999999d\n", 3, "'999999999d': at most 36525d"),
+        ("sites:\n  taoji:\n    every: 36526d\n", 3, "'36526d': at most 36525d"),
+        ("sites:\n  taoji:\n    every: 99999999999999999999h\n", 3, "at most 36525d"),
+        (f"sites:\n  taoji:\n    every: {'9' * 5000}m\n", 3, f"bad interval '{'9' * 30}…'"),
+        ("sites:\n  taoji:\n    every: 1e400h\n", 3, "bad interval '1e400h'"),
+        ("sites:\n  taoji:\n    every: .inf\n", 3, "bad interval inf"),
+        ("sites:\n  taoji:\n    every: 1h\nrecheck:\n  every: 9999999999d\n", 5, "recheck.every"),
+        ("sites:\n  taoji:\n    every: 1h\nstop_timeout: .nan\n", 4, "stop_timeout: expected"),
+        ("sites:\n  taoji:\n    every: 1h\nstop_timeout: .inf\n", 4, "at most 86400 (a day)"),
+        ("sites:\n  taoji:\n    every: 1h\nstop_timeout: 1.0e+400\n", 4, "not inf"),
+        ("sites:\n  taoji:\n    every: 1h\nstop_timeout: 99999999999999\n", 4, "at most 86400"),
+        ("sites:\n  taoji:\n    every: 1h\nstop_timeout: true\n", 4, "not True"),
     ],
 )
 def test_a_bad_schedule_file_names_file_and_line(
