@@ -133,21 +133,26 @@ class Number(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+def _all_params(command: click.Command) -> Iterator[click.Parameter]:
+    """The parameters of ``command`` and of all its subcommands, at any depth."""
+    yield from command.params
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            yield from _all_params(subcommand)
+
+
 def text_only_utf8(command: click.Command) -> None:
     """Make every plain-text option and argument of ``command`` (and its subcommands) a
     :class:`Text`; paths (``click.Path``) are left alone, as a file name may be any bytes."""
-    for param in command.params:
+    for param in _all_params(command):
         if type(param.type) is click.types.StringParamType:
             param.type = Text()
-    if isinstance(command, click.Group):
-        for subcommand in command.commands.values():
-            text_only_utf8(subcommand)
 
 
 def finite_numbers(command: click.Command) -> None:
     """Make every ``float`` or ``FloatRange`` parameter of ``command`` (and its
     subcommands) a :class:`Number` of the same range, so that none takes NaN or infinity."""
-    for param in command.params:
+    for param in _all_params(command):
         kind = param.type
         if isinstance(kind, Number):
             continue
@@ -155,9 +160,6 @@ def finite_numbers(command: click.Command) -> None:
             param.type = Number(kind.min, kind.max, kind.min_open, kind.max_open, kind.clamp)
         elif isinstance(kind, click.types.FloatParamType):
             param.type = Number()
-    if isinstance(command, click.Group):
-        for subcommand in command.commands.values():
-            finite_numbers(subcommand)
 
 
 def no_empty_options(command: click.Command) -> None:
@@ -166,16 +168,13 @@ def no_empty_options(command: click.Command) -> None:
     "not given" (``--for ""`` ran the schedule forever, ``--rules ""`` read the current
     folder), so it is a usage error naming the option instead. Call after
     :func:`text_only_utf8`."""
-    for param in command.params:
+    for param in _all_params(command):
         if not isinstance(param, click.Option) or param.is_flag or param.default == "":
             continue
         if isinstance(param.type, Text):
             param.type = Text(empty=False)
         elif type(param.type) is click.Path:
             param.type = FilledPath.like(param.type)
-    if isinstance(command, click.Group):
-        for subcommand in command.commands.values():
-            no_empty_options(subcommand)
 
 
 def default_actor() -> str:
