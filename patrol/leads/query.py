@@ -2,7 +2,13 @@
 
 ``patrol leads list`` and ``patrol export leads`` take the same filters, so both read
 them through :class:`LeadFilter` and :func:`find_leads`, which loads each lead with its
-listing, shop and marketplace in one query.
+listing, shop and marketplace in one query; the console's queue builds on the same
+statement (:mod:`patrol.web.queue`), so a filter means the same thing everywhere.
+
+A brand or rule filter asks what the lead's verdict says *now*: a hit of its listing's
+latest snapshot (:func:`current_hit`). Older snapshots keep their rule hits as evidence
+of what the listing once was, and a listing edited so that it no longer names a brand
+must not still be found under it.
 """
 
 from __future__ import annotations
@@ -12,13 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from patrol.db.models import OPEN_LEAD_STATUSES, Lead, ListingRow, Marketplace, Shop, utcnow
+from patrol.db.models import (
+    OPEN_LEAD_STATUSES,
+    Lead,
+    ListingRow,
+    ListingSnapshot,
+    Marketplace,
+    RuleHitRow,
+    Shop,
+    utcnow,
+)
 from patrol.leads.workflow import LEAD_STATUSES
 
-__all__ = ["LeadFilter", "find_leads", "lead_source"]
+__all__ = ["LeadFilter", "current_hit", "find_leads", "lead_source", "status_in"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,8 @@ class LeadFilter:
     overdue: bool = False
     min_score: float | None = None
     case_id: int | None = None
+    brand: str | None = None  # a brand id a hit of the current verdict names
+    rule: str | None = None  # a rule id of a hit of the current verdict
     limit: int | None = None
 
     def statement(self, now: datetime | None = None) -> Select[Any]:
@@ -61,7 +78,33 @@ class LeadFilter:
             statement = statement.where(Lead.score >= self.min_score)
         if self.case_id is not None:
             statement = statement.where(Lead.case_id == self.case_id)
+        if self.brand:
+            statement = statement.where(current_hit(RuleHitRow.brand_id == self.brand))
+        if self.rule:
+            statement = statement.where(current_hit(RuleHitRow.rule_id == self.rule))
         return statement
+
+
+def current_hit(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether the lead's listing has a hit meeting ``condition`` in its latest snapshot.
+
+    The snapshot a patrol writes last is the listing as it is now, with the verdict the
+    lead carries; its id is the largest of the listing's (ids only grow, and the store's
+    writer lock orders a listing's snapshots). Both lookups are index seeks per lead:
+    ``rule_hits (listing_pk, brand_id)`` (or ``(listing_pk)``) for the hit, and
+    ``listing_snapshots (listing_pk)`` for the newest snapshot.
+    """
+    latest = (
+        select(func.max(ListingSnapshot.id))
+        .where(ListingSnapshot.listing_pk == RuleHitRow.listing_pk)
+        .correlate(RuleHitRow)
+        .scalar_subquery()
+    )
+    return exists().where(
+        RuleHitRow.listing_pk == Lead.listing_pk,
+        condition,
+        RuleHitRow.snapshot_id == latest,
+    )
 
 
 def status_in(statuses: Sequence[str], *, written: bool = False) -> ColumnElement[bool]:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -37,6 +37,9 @@ from patrol.web.security import (
     SESSION_COOKIE,
     find_session,
     needs_touch,
+    read_flash,
+    session_flash_key,
+    sign_flash,
     tokens_match,
     touch_session,
 )
@@ -72,15 +75,26 @@ class Console:
         call = functools.partial(function, *args)
         return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
-    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    def render(
+        self,
+        request: Request,
+        name: str,
+        status: int = 200,
+        *,
+        flash_key: str = "",
+        **context: Any,
+    ) -> Response:
+        """Page ``name``; for a signed-in page (its session's ``flash_key``) with the flash
+        message the console left for that session, if any: one not signed with the key
+        is dropped unshown."""
         template = self.templates.get_template(name)
         context.setdefault("user", None)
         context.setdefault("csrf_token", "")
-        context.setdefault("flash", _read_flash(request))
+        context.setdefault("flash", _flash_of(request, flash_key))
         context.setdefault("nav", "")
         response = HTMLResponse(template.render(request=request, **context), status_code=status)
-        if context["flash"]:
-            response.delete_cookie(FLASH_COOKIE, path="/")
+        if flash_key and FLASH_COOKIE in request.cookies:
+            response.delete_cookie(FLASH_COOKIE, path="/")  # shown now, or not ours to show
         return response
 
 
@@ -109,6 +123,9 @@ class Visit:
     db: Session
     form: FormData | None = None
     params: dict[str, str] = field(default_factory=dict)
+    #: what this session's flash messages are signed with (read once: a view that rolls
+    #: back expires ``web_session``, and may still redirect with a message)
+    flash_key: str = ""
 
     @property
     def csrf_token(self) -> str:
@@ -132,22 +149,37 @@ class Visit:
             self.request,
             name,
             status=status,
+            flash_key=self.flash_key,
             user=self.user,
             csrf_token=self.csrf_token,
             **context,
         )
 
     def redirect(self, url: str, message: str | None = None, *, error: bool = False) -> Response:
-        """303 to ``url`` (a path of this site), with a one-line message for the next page."""
+        """303 to ``url`` (a path of this site), with a one-line message for the next page,
+        signed for this session (see :mod:`patrol.web.security`)."""
         response = RedirectResponse(safe_next(url), status_code=303)
         if message:
             flash = ("!" if error else "") + message
-            response.set_cookie(FLASH_COOKIE, quote(flash[:300]), path="/", httponly=True)
+            response.set_cookie(
+                FLASH_COOKIE,
+                sign_flash(self.flash_key, flash),
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=self.console.config.secure_cookies,
+            )
         return response
 
     def forbidden(self, why: str) -> Response:
         return error_page(
-            self.console, self.request, 403, why, user=self.user, csrf_token=self.csrf_token
+            self.console,
+            self.request,
+            403,
+            why,
+            flash_key=self.flash_key,
+            user=self.user,
+            csrf_token=self.csrf_token,
         )
 
 
@@ -170,11 +202,11 @@ def safe_next(url: str | None) -> str:
     return url
 
 
-def _read_flash(request: Request) -> dict[str, Any] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
+def _flash_of(request: Request, key: str) -> dict[str, Any] | None:
+    """The flash message of a signed-in page: never shown to nobody, never unsigned."""
+    text = read_flash(key, request.cookies.get(FLASH_COOKIE))
+    if not text:
         return None
-    text = unquote(raw)[:300]
     error = text.startswith("!")
     return {"text": text[1:] if error else text, "error": error}
 
@@ -288,6 +320,7 @@ def _dispatch(
             request,
             403,
             f"This needs the {role} role.",
+            flash_key=session_flash_key(web_session),
             user=user,
             csrf_token=web_session.csrf_token,
         )
@@ -301,7 +334,13 @@ def _dispatch(
             "Go back, reload the page and try again."
         )
         page = error_page(
-            console, request, 403, message, user=user, csrf_token=web_session.csrf_token
+            console,
+            request,
+            403,
+            message,
+            flash_key=session_flash_key(web_session),
+            user=user,
+            csrf_token=web_session.csrf_token,
         )
         return page, None
     visit = Visit(
@@ -312,6 +351,7 @@ def _dispatch(
         db=db,
         form=form,
         params=dict(request.path_params),
+        flash_key=session_flash_key(web_session),
     )
     return function(visit), web_session
 

@@ -3,8 +3,8 @@
 :class:`QueueQuery` is what ``/leads?…`` means, read leniently (a value that makes no
 sense is dropped, not a 500) and written back into links, so paging and sorting keep the
 filters. :func:`queue_page` builds on :class:`patrol.leads.query.LeadFilter` — the same
-filters as ``patrol leads list`` — and adds what only the console needs: "mine", the
-brand and rule of a hit, the sort orders and paging.
+filters as ``patrol leads list``, the brand and rule of a hit of the current verdict
+among them — and adds what only the console needs: "mine", the sort orders and paging.
 
 It must stay fast with 100,000 leads: a page is two or three queries whatever its size (see
 :func:`queue_page`), and every sort order has an index that serves it (:data:`SORTS`).
@@ -29,7 +29,6 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
-    exists,
     func,
     literal_column,
     or_,
@@ -44,7 +43,6 @@ from patrol.db.models import (
     LeadEvent,
     ListingRow,
     Marketplace,
-    RuleHitRow,
     Shop,
     utcnow,
 )
@@ -144,10 +142,12 @@ class QueueQuery:
             assignee=assignee,
             overdue=self.overdue,
             min_score=self.min_score,
+            brand=self.brand or None,
+            rule=self.rule or None,
         )
 
     def extra_conditions(self, user: User) -> list[ColumnElement[bool]]:
-        """What :class:`LeadFilter` does not do here: site, mine, unassigned, brand, rule."""
+        """What :class:`LeadFilter` does not do here: site, mine, unassigned."""
         conditions: list[ColumnElement[bool]] = []
         if self.site:
             marketplace = select(Marketplace.id).where(Marketplace.code == self.site)
@@ -156,11 +156,6 @@ class QueueQuery:
             conditions.append(or_(Lead.assignee == user.full_name, Lead.assignee == user.name))
         elif self.assignee == UNASSIGNED:
             conditions.append(Lead.assignee.is_(None))
-        # a hit of any stored verdict of the lead's listing (rule_hits, indexed by listing)
-        if self.brand:
-            conditions.append(_hit_exists(RuleHitRow.brand_id == self.brand))
-        if self.rule:
-            conditions.append(_hit_exists(RuleHitRow.rule_id == self.rule))
         return conditions
 
 
@@ -351,10 +346,6 @@ def _narrow(column: Any, where: ColumnElement[bool] | None) -> Select[Any]:
     """``SELECT column FROM leads WHERE …``: no join unless a filter adds one."""
     statement = select(column).select_from(Lead)
     return statement.where(where) if where is not None else statement
-
-
-def _hit_exists(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(RuleHitRow.listing_pk == Lead.listing_pk, condition)
 
 
 def _text(value: str | None) -> str:

@@ -9,6 +9,13 @@ CSRF: every session has its own random token, put in every form the console rend
 checked on every POST (synchroniser token pattern). The sign-in form, which has no session
 yet, uses a double-submit token: the same random value in a cookie and in the form.
 
+Flash messages (the one line a page shows after a form, "2 lead(s) assigned"): kept in a
+cookie, so the browser could write any text there, and a page would show it in the
+console's own voice. Each is signed with HMAC-SHA256 under the sign-in session's secret —
+the sha256 of its token, which only the server and the holder of the session cookie
+know — so a flash that was not written by the console for this very session (forged,
+altered, or carried over from another session) is dropped unread.
+
 Guessing: each wrong password is recorded with its login name and client address; past
 ``login_attempts`` failures for a name (or four times as many from one address) within
 ``login_window``, sign-in is refused with 429 until the window has moved on, whether the
@@ -22,6 +29,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote, unquote
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager
@@ -40,7 +48,10 @@ __all__ = [
     "login_throttle",
     "needs_touch",
     "new_token",
+    "read_flash",
     "record_failure",
+    "session_flash_key",
+    "sign_flash",
     "start_session",
     "tokens_match",
     "touch_session",
@@ -50,6 +61,8 @@ SESSION_COOKIE = "patrol_session"
 LOGIN_CSRF_COOKIE = "patrol_login_csrf"
 CSRF_FIELD = "csrf_token"
 _TOUCH_EVERY = timedelta(seconds=60)
+#: what a flash message may hold: one line, never a page of text
+FLASH_LENGTH = 300
 
 
 def new_token() -> str:
@@ -122,6 +135,33 @@ def touch_session(session: Session, web_session: WebSession, now: datetime | Non
     session.execute(
         update(WebSession).where(WebSession.id == web_session.id).values(last_seen_at=now)
     )
+
+
+def session_flash_key(web_session: WebSession) -> str:
+    """The key a session's flash messages are signed with: its token's sha256."""
+    return web_session.token_sha256
+
+
+def sign_flash(key: str, text: str) -> str:
+    """The flash cookie's value for ``text`` (cut to :data:`FLASH_LENGTH`): the text,
+    percent-encoded, a dot, and its signature under ``key`` (:func:`session_flash_key`)."""
+    quoted = quote(text[:FLASH_LENGTH], safe="")
+    return f"{quoted}.{_flash_signature(key, quoted)}"
+
+
+def read_flash(key: str, value: str | None) -> str | None:
+    """The text of a flash cookie signed with ``key``; None for anything else."""
+    if not key or not value:
+        return None
+    quoted, _, signature = value.rpartition(".")
+    if not quoted or not tokens_match(_flash_signature(key, quoted), signature):
+        return None
+    return unquote(quoted)[:FLASH_LENGTH]
+
+
+def _flash_signature(key: str, quoted: str) -> str:
+    message = b"patrol_flash\0" + quoted.encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def end_session(session: Session, token: str | None) -> None:

@@ -21,7 +21,10 @@ from sqlalchemy.orm import joinedload
 
 from patrol.db import Database
 from patrol.db.models import OPEN_LEAD_STATUSES, Lead, LeadEvent, ListingRow
+from patrol.db.store import ListingStore
+from patrol.screening.verdict import Verdict
 from patrol.web.config import WebConfig
+from tests.db.fixtures import make_listing, make_verdict
 from tests.web.leadworld import LeadWorld, build_world, lead_ids_of, page, status_of
 from tests.web.server import ConsoleServer, console_server, csrf_of, sign_in
 
@@ -137,6 +140,33 @@ def test_filters_and_sorts_match_the_database(
     want = expected(db, params, mine=("Officer Li", "li"))
     assert lead_ids_of(answer.text) == want
     assert f"{len(want)} lead(s) · page 1 of 1" in answer.text
+
+
+def test_brand_and_rule_filters_follow_what_the_listing_says_now(
+    console: ConsoleServer, db: Database, world: LeadWorld
+) -> None:
+    """A listing edited so it no longer hits nike is not under nike any more, though its
+    first snapshot's nike hits stay stored as evidence."""
+    to_adidas = make_listing("t1", marketplace="taoji", title="Adidas Samba", shop_id="s1")
+    to_adidas.verdict = make_verdict(0.9, brand="adidas")
+    to_clean = make_listing("t6", marketplace="taoji", title="Plain shoes", shop_id="s1")
+    to_clean.verdict = Verdict(score=0.0, flagged=False, threshold=0.6)
+    ListingStore(db).store([to_adidas, to_clean])
+    with console.client() as client:
+        sign_in(client, "li")
+
+        def queue(**params: str) -> list[int]:
+            return lead_ids_of(page(client, "/leads?" + urlencode(params)).text)
+
+        for params in ({"brand": "nike"}, {"rule": "brand.nike"}):
+            ids = queue(**params)
+            assert world["t1"] not in ids and world["t6"] not in ids, params
+            assert world["t2"] in ids  # not edited: still nike
+        for params in ({"brand": "adidas"}, {"rule": "brand.adidas"}):
+            ids = queue(**params)
+            assert world["t1"] in ids and world["t6"] not in ids, params
+            assert set(ids) == {world["t1"], world["a1"], world["a2"]}
+        assert world["t6"] in queue()  # its lead is still open: only the filters changed
 
 
 def test_the_default_queue_is_every_open_lead_most_urgent_first(

@@ -1,6 +1,7 @@
 """`patrol web --workers N`: the supervisor hands connections to its workers in turn; Ctrl-C
 stops it quietly; a port in use is one line; a client's X-Forwarded-For is believed only
-from a trusted proxy.
+from a trusted proxy; a chunked form over the cap is refused (413) before it has all been
+sent, signed in or not, and a small chunked form is read as any other.
 
 A real `patrol web` process on a loopback port; the workers' connections are counted off
 the operating system (psutil), not taken on the server's word.
