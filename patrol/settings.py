@@ -63,7 +63,10 @@ EXTENSIONS = {
 ADDONS = {
     "patrol.distributed.addon.DistributedPatrolAddon": 0,
 }
+# A plain patrol's listing pages are read, screened and stored by these same pipelines in
+# a process of their own (pipelines/listing_process.py); the rest come through here.
 ITEM_PIPELINES = {
+    "pipelines.listing_process.ListingProcessPipeline": 50,
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.normalise.NormalisePipeline": 200,
     "pipelines.screen.ScreenPipeline": 300,

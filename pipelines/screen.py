@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
+from patrol.childproc import loop_running, usable_cores
 from patrol.errors import PatrolError
 from patrol.items import Listing
 from patrol.screening.process import (
@@ -57,13 +57,6 @@ __all__ = ["ScreenConfig", "ScreenPipeline"]
 logger = logging.getLogger(__name__)
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 @dataclass(frozen=True)
 class ScreenConfig:
     rules: Path | None  # PATROL_RULES, else the project's rules/
@@ -78,7 +71,7 @@ class ScreenConfig:
             rules=Path(rules) if rules else None,
             database_url=settings.get("PATROL_DATABASE_URL") or None,
             enabled=settings.getbool("PATROL_SCREEN_ENABLED", True),
-            in_child_process=settings.getbool("PATROL_SCREEN_PROCESS", _cores() > 1),
+            in_child_process=settings.getbool("PATROL_SCREEN_PROCESS", usable_cores() > 1),
         )
 
 
@@ -98,7 +91,7 @@ class ScreenPipeline:
         config = ScreenConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("PATROL_SCREEN_ENABLED is off")
-        starting = _start_child(config) if config.in_child_process and _loop_running() else None
+        starting = _start_child(config) if config.in_child_process and loop_running() else None
         try:
             rulebook = _load(config)  # a broken rulebook stops the patrol here
         except BaseException:
@@ -202,14 +195,6 @@ class ScreenPipeline:
             self.crawler.stats.inc_value("patrol/screen_process_lost")
         self._let_go(self.child)
         self.child = None
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _start_child(config: ScreenConfig) -> asyncio.Task[ScreeningProcess] | None:

@@ -43,6 +43,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
 from patrol import config
+from patrol.crawl.listing_pages import listings_stored
 from patrol.items import Listing, ListingGone
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ class StorePipeline:
         self._writer: ThreadPoolExecutor | None = None
         self._writing: tuple[list[Listing | ListingGone], Future[StoreCounts]] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.stored_elsewhere, signal=listings_stored)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -253,8 +255,15 @@ class StorePipeline:
         logger.error("%d items could not be stored; saved to %s", len(self.buffer), path)
         self.buffer = []
 
+    def stored_elsewhere(self, marketplaces: set[str]) -> None:
+        """Listings of ``marketplaces`` this patrol stored in its listing process: they
+        count for the mark-gone rule as if stored here."""
+        self.marketplaces.update(marketplaces)
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
+            if self.buffer and not self.flush() and not self.flush():
+                self._spill()  # items that came after close_spider (pages read here late)
             self._mark_unseen_gone(reason)
         finally:
             self.store.db.dispose()

@@ -40,6 +40,7 @@ from patrol.crawl.browser import (
 from patrol.crawl.config import CrawlConfig
 from patrol.crawl.extract import extract_listing
 from patrol.crawl.journal import PatrolJournal
+from patrol.crawl.listing_pages import ListingPageTaker, ListingProcessConfig
 from patrol.crawl.profile import SiteProfile, load_profile
 from patrol.items import Listing, ListingGone, PageCapture
 
@@ -66,6 +67,9 @@ class MarketplaceSpider(scrapy.Spider):
     links: LinkExtractor
     listings_requested: set[str]  # ids: one fetch per listing, whatever its URL's query
     _gc_thresholds: tuple[int, int, int] | None = None  # the collector's, while the spider is open
+    #: takes plain listing pages to read in a process of their own, while it is there
+    #: (set by :class:`pipelines.listing_process.ListingProcessPipeline`)
+    listing_process: ListingPageTaker | None = None
 
     @classmethod
     def read_patrol_arguments(
@@ -100,6 +104,9 @@ class MarketplaceSpider(scrapy.Spider):
             spider.journal = PatrolJournal(config.job_dir, profile.name, profile.base_url)
             spider.journal.open()
         _apply_profile_settings(crawler, profile, config)
+        if ListingProcessConfig.from_settings(crawler.settings, spider).enabled:
+            # the listing process screens over there: no screening child of its own here
+            crawler.settings.set("PATROL_SCREEN_PROCESS", False, priority="spider")
         crawler.signals.connect(spider._tune_collector, signal=signals.spider_opened)
         if profile.browser is not None or spider.journal is not None:
             # only a kept browser page or a journal gives these work; a receiver of a
@@ -230,6 +237,19 @@ class MarketplaceSpider(scrapy.Spider):
             stats.inc_value("patrol/validation_warnings")
             logger.warning("listing %s at %s is not an HTML page", listing_id, response.url)
             return
+        taker = self.listing_process
+        if page is None and taker is not None and taker.take(response, now):
+            return  # read, screened and stored over there (pipelines.listing_process)
+        yield self.read_listing(response, now, page)
+
+    def read_listing(self, response: HtmlResponse, now: datetime, page: Any = None) -> Listing:
+        """The listing a (not gone) detail page shows, with the page kept as evidence.
+
+        ``parse_listing`` calls it, or the listing process does, on the same page rebuilt
+        (:mod:`patrol.crawl.listing_child`). ``page`` is the browser page kept open.
+        """
+        stats = self.crawler.stats
+        listing_id: str = response.meta["listing_id"]
         listing, missing = extract_listing(
             response.selector, self.profile, response.url, listing_id
         )
@@ -259,7 +279,7 @@ class MarketplaceSpider(scrapy.Spider):
         stats.inc_value("patrol/listings")
         if "playwright" in response.flags:
             stats.inc_value("patrol/rendered_listing_pages")
-        yield listing
+        return listing
 
     def listing_failed(self, failure: Failure) -> None:
         """A listing request that ended in an error: close its page, say what was lost."""

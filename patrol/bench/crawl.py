@@ -54,6 +54,12 @@ class _Run:
         return self.result.get("crawl_thread_cpu_s", 0.0) * 1000 / pages if pages else 0.0
 
     @property
+    def helper_cpu_ms_per_page(self) -> float:
+        """CPU of the crawl's helper processes per page fetched (ms): the second core's."""
+        pages = self.result["pages"]
+        return self.result.get("helper_cpu_s", 0.0) * 1000 / pages if pages else 0.0
+
+    @property
     def rendered_per_s(self) -> float:
         seconds = self.result["seconds"]
         return self.result["rendered_pages"] / seconds if seconds else 0.0
@@ -74,9 +80,9 @@ def _run_worker(mode: str, site: str, base_url: str, env: dict[str, str], sample
                 children = watched.children(recursive=True)
             except psutil.Error:
                 break
-            screening = [child for child in children if _is_screening(child)]
-            crawler += sum(_rss(child) for child in screening)  # the crawl's own processes
-            browser = sum(_rss(child) for child in children if child not in screening)
+            helpers = [child for child in children if _is_helper(child)]
+            crawler += sum(_rss(child) for child in helpers)  # the crawl's own processes
+            browser = sum(_rss(child) for child in children if child not in helpers)
             samples.append((time.monotonic() - started, crawler / 2**20, browser / 2**20))
             time.sleep(1.0)
     out, err = proc.communicate()
@@ -87,12 +93,12 @@ def _run_worker(mode: str, site: str, base_url: str, env: dict[str, str], sample
     return _Run(result=result, wall_seconds=time.monotonic() - started, samples=samples)
 
 
-def _is_screening(process: Any) -> bool:
-    """Whether a child of the crawler is its screening process (not a browser's)."""
-    from patrol.screening.process import ScreeningProcess
-
+def _is_helper(process: Any) -> bool:
+    """Whether a child of the crawler is one of its own helpers (screening or listing
+    process), not a browser's."""
+    modules = ("patrol.screening.process", "patrol.crawl.listing_child")
     try:
-        return any(ScreeningProcess.__module__ in part for part in process.cmdline())
+        return any(module in part for part in process.cmdline() for module in modules)
     except Exception:  # gone meanwhile
         return False
 
@@ -183,6 +189,7 @@ def _throughput(seed: int, listings: int, repeat: int, env: dict[str, str]) -> d
         "crawl_cpu_ms_per_page": round(full_cpu, 3),
         "baseline_crawl_cpu_ms_per_page": round(bare_cpu, 3),
         "cpu_ratio": round(bare_cpu / full_cpu, 2) if full_cpu else None,
+        "helper_cpu_ms_per_page": round(min(run.helper_cpu_ms_per_page for run in full_runs), 3),
     }
 
 
@@ -307,6 +314,10 @@ def bench_crawl(
         click.echo(
             f"  crawl thread CPU per page: {report['crawl_cpu_ms_per_page']} ms; bare spider:"
             f" {report['baseline_crawl_cpu_ms_per_page']} ms; ratio {report['cpu_ratio']}"
+        )
+        click.echo(
+            f"  helper processes' CPU per page (listing process: the second core):"
+            f" {report['helper_cpu_ms_per_page']} ms"
         )
     if rendered_listings:
         click.echo(

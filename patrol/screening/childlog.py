@@ -42,7 +42,13 @@ class ChildLogRelay:
     """Reads the child's stderr in the loop and logs each record it carries; stops at its
     end (the child exited) or at :meth:`close`."""
 
-    def __init__(self, stream: IO[bytes], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        stream: IO[bytes],
+        loop: asyncio.AbstractEventLoop,
+        relay_to: logging.Logger = logger,
+    ) -> None:
+        self._relay_to = relay_to
         self._stream = stream
         self._fd = stream.fileno()
         self._loop = loop
@@ -65,6 +71,15 @@ class ChildLogRelay:
         with contextlib.suppress(OSError):
             self._stream.close()
 
+    def fileno(self) -> int | None:
+        """The pipe being read, None once closed (for a caller that selects on it)."""
+        return self._fd if self._open else None
+
+    def pump(self) -> None:
+        """Relay what the child has written so far (a caller blocking the loop calls it
+        whenever :meth:`fileno` is readable)."""
+        self._on_readable()
+
     def _on_readable(self) -> None:
         try:
             chunk = os.read(self._fd, 1 << 16)
@@ -86,14 +101,14 @@ class ChildLogRelay:
         self._pending = bytearray(rest)
         for line in lines:
             if line.strip():
-                _relay(line.decode("utf-8", "replace"))
+                _relay(self._relay_to, line.decode("utf-8", "replace"))
 
 
-def _relay(line: str) -> None:
+def _relay(relay_to: logging.Logger, line: str) -> None:
     try:
         level, message = json.loads(line)
     except (ValueError, TypeError):  # not a record of ours: print()ed, or the interpreter
         level, message = logging.WARNING, line
     if not isinstance(level, int) or not isinstance(message, str):
         level, message = logging.WARNING, line
-    logger.log(level, "%s", message)
+    relay_to.log(level, "%s", message)

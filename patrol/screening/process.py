@@ -32,23 +32,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import operator
 import os
 import pickle
-import select
 import signal
-import struct
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from patrol.childproc import (
+    CLOSE_TIMEOUT,
+    FrameDecoder,
+    close_pipes,
+    read_frame,
+    reap,
+    start_child,
+    stop_child,
+    when_ready,
+    write_frame,
+)
 from patrol.errors import PatrolError
 from patrol.items import Listing
 from patrol.registry.records import RegistrySnapshot
 from patrol.screening.childlog import ChildLogRelay, child_log_handler
+from patrol.screening.childlog import logger as child_logger
 
 if TYPE_CHECKING:
     from patrol.screening.rulebook import Rulebook
@@ -66,18 +77,15 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_HEADER = struct.Struct(">Q")
 _MAX_BATCH = 64  # listings in one frame: some 100 kB at most
 # How long a listing waits for others to travel with. A crawl yields a listing every few
 # milliseconds; sent one by one, each paid for a pickle, two system calls and a wake-up of
 # the loop on either side, as much as screening it here. A listing is not held up for
 # longer than a page takes to download, and the crawl does not wait for it meanwhile.
 _BATCH_WINDOW = 0.02
-_CLOSE_TIMEOUT = 5.0
 _EXIT_POLL = 0.01  # how often aclose() looks whether the child has exited
 _START_TIMEOUT = 300.0  # a registry of millions of records takes a while to load
 _ANSWER_TIMEOUT = 120.0  # a batch takes milliseconds: this long means a stalled child
-_MAX_FRAME = 1 << 30  # a length beyond this is not a frame of ours
 
 
 class ScreeningProcessLost(RuntimeError):
@@ -177,7 +185,7 @@ class ScreeningProcess:
         self._answer_timeout = answer_timeout
         self._stdin: IO[bytes] = proc.stdin
         self._fd = proc.stdout.fileno()
-        self._received = bytearray()
+        self._frames = FrameDecoder()
         self._waiting = _Batch()
         self._in_flight: _Batch | None = None
         self._timer: asyncio.TimerHandle | None = None  # sends the waiting batch
@@ -221,41 +229,17 @@ class ScreeningProcess:
         loop.
         """
         loop = asyncio.get_running_loop()
-        proc = subprocess.Popen(
-            # imported, not run as __main__: what it pickles must name this module
-            [sys.executable, "-c", "from patrol.screening.process import serve; serve()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,  # its log records, relayed into the patrol's log
-            process_group=0,  # signals to the patrol's group are the patrol's to handle
-        )
-        assert proc.stdin is not None and proc.stderr is not None
-        log_relay = ChildLogRelay(proc.stderr, loop)  # also while it loads the rulebook
-        try:  # a few hundred bytes: the pipe takes them without waiting for the child
-            _write_frame(proc.stdin, ("load", None if rules is None else str(rules), database_url))
-        except OSError as exc:  # it died at once
-            _stop(proc, kill=True)
-            log_relay.close()
+        load = ("load", None if rules is None else str(rules), database_url)
+        try:
+            proc, log_relay = start_child("patrol.screening.process", load, child_logger)
+        except BrokenPipeError as exc:  # it died at once
             raise ScreeningProcessLost(f"screening process could not start: {exc}") from exc
-
-        async def ready() -> ScreeningProcess:
-            try:
-                info = await loop.run_in_executor(None, _handshake, proc, start_timeout)
-            except BaseException:  # what it said, or cancelled: the child goes either way
-                _stop(proc, kill=True)
-                log_relay.close()
-                raise
-            return cls(proc, loop, info, answer_timeout, log_relay)
-
-        task = loop.create_task(ready())
-
-        def cancelled_before_it_ran(done: asyncio.Task[ScreeningProcess]) -> None:
-            if done.cancelled() and proc.returncode is None:
-                _stop(proc, kill=True)
-                log_relay.close()
-
-        task.add_done_callback(cancelled_before_it_ran)
-        return task
+        return when_ready(
+            proc,
+            log_relay,
+            functools.partial(_handshake, proc, start_timeout),
+            lambda info: cls(proc, loop, info, answer_timeout, log_relay),
+        )
 
     @property
     def pid(self) -> int:
@@ -291,7 +275,7 @@ class ScreeningProcess:
         in a running loop, :meth:`aclose` is the one to call.
         """
         self._give_up("screening process closed")
-        _stop(self._proc)
+        stop_child(self._proc)
         if self._log_relay is not None:
             self._log_relay.close()  # after the child's exit: its last words are relayed
 
@@ -303,11 +287,11 @@ class ScreeningProcess:
         killed it, its last records lost, and the whole crawl would wait with it.
         """
         self._give_up("screening process closed")
-        _close_pipes(self._proc)
-        deadline = self._loop.time() + _CLOSE_TIMEOUT
+        close_pipes(self._proc)
+        deadline = self._loop.time() + CLOSE_TIMEOUT
         while self._proc.poll() is None and self._loop.time() < deadline:
             await asyncio.sleep(_EXIT_POLL)
-        _reap(self._proc)  # at once, unless it is still there: then it is killed
+        reap(self._proc)  # at once, unless it is still there: then it is killed
         if self._log_relay is not None:
             self._log_relay.close()
 
@@ -322,7 +306,7 @@ class ScreeningProcess:
         self._in_flight = batch
         self._watchdog = self._loop.call_later(self._answer_timeout, self._stalled)
         try:
-            _write_frame(self._stdin, batch.listings)
+            write_frame(self._stdin, batch.listings)
         except OSError as exc:
             self._give_up(f"screening process pipe broke: {exc}")
 
@@ -347,18 +331,19 @@ class ScreeningProcess:
                 status = None
             self._give_up(f"screening process exited (status {status})")
             return
-        self._received += chunk
-        while len(self._received) >= _HEADER.size and self._lost is None:
-            (size,) = _HEADER.unpack_from(self._received)
-            end = _HEADER.size + size
-            if len(self._received) < end:
-                break
+        try:
+            messages = self._frames.feed(chunk)
+        except Exception as exc:  # cannot happen with our own child; never hang on it
+            self._give_up(f"screening process sent what cannot be read: {exc!r}")
+            return
+        for verdicts in messages:
+            if self._lost is not None:
+                return
             try:
-                self._take(pickle.loads(self._received[_HEADER.size : end]))
-            except Exception as exc:  # cannot happen with our own child; never hang on it
+                self._take(verdicts)
+            except Exception as exc:
                 self._give_up(f"screening process sent what cannot be read: {exc!r}")
                 return
-            del self._received[:end]
 
     def _take(self, verdicts: list[Verdict]) -> None:
         batch = self._in_flight
@@ -400,7 +385,7 @@ def _handshake(proc: subprocess.Popen[bytes], timeout: float) -> RulebookInfo:
     assert proc.stdout is not None
     answer: Any
     try:
-        answer = _read_frame(proc.stdout, timeout)
+        answer = read_frame(proc.stdout, timeout)
     except Exception as exc:  # a dead pipe, no answer in time, or not a frame of ours
         answer = ("failed", "lost", f"{type(exc).__name__}: {exc}")
     if answer is None:
@@ -411,33 +396,6 @@ def _handshake(proc: subprocess.Popen[bytes], timeout: float) -> RulebookInfo:
     return info
 
 
-def _stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> None:
-    """Close the child's pipes (it leaves when it reads the end of stdin) and reap it."""
-    _close_pipes(proc)
-    if kill:
-        with contextlib.suppress(OSError):
-            proc.kill()
-    _reap(proc, timeout=_CLOSE_TIMEOUT)
-
-
-def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
-    """Close stdin and stdout (stderr is the log relay's to close, once the child is gone)."""
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
-
-
-def _reap(proc: subprocess.Popen[bytes], timeout: float = 0.0) -> None:
-    """Wait up to ``timeout`` seconds for the child's exit, then kill it and wait."""
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(OSError):
-            proc.kill()
-        proc.wait()
-
-
 def _startup_error(kind: str, text: str) -> Exception:
     from patrol.screening.loader import RulebookError
 
@@ -446,32 +404,6 @@ def _startup_error(kind: str, text: str) -> Exception:
     if kind == "patrol":
         return PatrolError(text)
     return ScreeningProcessLost(f"screening process could not start: {text}")
-
-
-# --- the frames, on either side ----------------------------------------------------------
-
-
-def _read_frame(stream: IO[bytes], timeout: float | None = None) -> Any | None:
-    """The next frame (blocking), or None at the end of the stream; ``TimeoutError`` if
-    none has begun after ``timeout`` seconds."""
-    if timeout is not None and not select.select([stream], [], [], timeout)[0]:
-        raise TimeoutError(f"no answer in {timeout:g} s")
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None  # the other side closed the pipe (or died)
-    (size,) = _HEADER.unpack(header)
-    if size > _MAX_FRAME:
-        raise ValueError(f"a frame of {size} bytes is not one of ours")
-    payload = stream.read(size)
-    if len(payload) < size:
-        return None
-    return pickle.loads(payload)
-
-
-def _write_frame(stream: IO[bytes], message: Any) -> None:
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(payload)) + payload)
-    stream.flush()
 
 
 # --- the child's side --------------------------------------------------------------------
@@ -490,27 +422,27 @@ def serve() -> None:
     root = logging.getLogger()
     root.addHandler(child_log_handler(sys.stderr))  # one JSON line a record, for the parent
     root.setLevel(logging.WARNING)
-    request = _read_frame(questions)
+    request = read_frame(questions)
     if request is None:
         return
     _, rules, database_url = request
     try:
         rulebook, info = load_screening(None if rules is None else Path(rules), database_url)
     except RulebookError as exc:
-        _write_frame(answers, ("failed", "rules", exc.message))
+        write_frame(answers, ("failed", "rules", exc.message))
         return
     except PatrolError as exc:
-        _write_frame(answers, ("failed", "patrol", exc.message))
+        write_frame(answers, ("failed", "patrol", exc.message))
         return
     except Exception as exc:  # a bug: say what it was, the parent screens by itself
         logger.exception("could not load the rulebook")
-        _write_frame(answers, ("failed", "error", f"{type(exc).__name__}: {exc}"))
+        write_frame(answers, ("failed", "error", f"{type(exc).__name__}: {exc}"))
         return
-    _write_frame(answers, ("ready", info))
+    write_frame(answers, ("ready", info))
     with contextlib.suppress(BrokenPipeError):  # the parent went away mid-answer
-        while (batch := _read_frame(questions)) is not None:
+        while (batch := read_frame(questions)) is not None:
             listings = [Listing(*pickle.loads(fields)) for fields in batch]
-            _write_frame(answers, [screen(listing, rulebook) for listing in listings])
+            write_frame(answers, [screen(listing, rulebook) for listing in listings])
     # nothing is left to write, and tearing down a compiled rulebook object by object
     # took the interpreter half a second that the patrol would spend waiting in close()
     os._exit(0)

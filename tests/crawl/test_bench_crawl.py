@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from patrol.bench.crawl import _levels_off, _quarters, _run_worker
 from patrol.db import upgrade_database
@@ -34,14 +35,29 @@ def test_a_run_too_short_to_judge_has_no_quarters() -> None:
 
 def test_a_crawl_reports_the_cpu_its_thread_took(tmp_path: Path) -> None:
     # a real (small) bare crawl in its own process, as the bench runs it
-    env = {k: v for k, v in os.environ.items() if k != "PATROL_DATABASE_URL"}
-    env["PATROL_HOME"] = str(tmp_path)
-    (tmp_path / "var").mkdir()
-    upgrade_database(f"sqlite:///{tmp_path / 'var' / 'patrol.db'}")
-    with serve_marketplaces(sites=("taoji",), seed=3, listings=40) as fx:
-        run = _run_worker("bare", "taoji", fx.base_url("taoji"), env, sample=False)
+    run = _small_crawl(tmp_path, "bare")
     result = run.result
     assert result["status"] == "finished" and result["pages"] > 30
     assert 0 < result["crawl_thread_cpu_s"] <= result["process_cpu_s"]
     assert result["crawl_thread_cpu_s"] < run.wall_seconds
     assert run.cpu_ms_per_page == result["crawl_thread_cpu_s"] * 1000 / result["pages"]
+
+
+def test_a_full_crawl_tells_the_listing_process_cpu_apart(tmp_path: Path) -> None:
+    # the full patrol reads its listings in the listing process: the crawl's thread does
+    # not pay for them, the helper's CPU is reported beside it
+    run = _small_crawl(tmp_path, "full")
+    result = run.result
+    assert result["status"] == "finished" and result["listings"] > 30
+    assert result["helper_cpu_s"] > 0
+    assert run.helper_cpu_ms_per_page == result["helper_cpu_s"] * 1000 / result["pages"]
+
+
+def _small_crawl(home: Path, mode: str) -> Any:
+    """One small crawl of ``mode`` in its own process, as the bench runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PATROL_")}
+    env["PATROL_HOME"] = str(home)
+    (home / "var").mkdir()
+    upgrade_database(f"sqlite:///{home / 'var' / 'patrol.db'}")
+    with serve_marketplaces(sites=("taoji",), seed=3, listings=40) as fx:
+        return _run_worker(mode, "taoji", fx.base_url("taoji"), env, sample=False)

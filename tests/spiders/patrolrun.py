@@ -57,9 +57,15 @@ class PatrolHome:
         env["PYTHONPATH"] = str(PROJECT_ROOT)
         return env
 
-    def command(self, site: str, base_url: str, *extra: str) -> tuple[list[str], Path]:
+    def command(
+        self, site: str, base_url: str, *extra: str, feed: bool = True
+    ) -> tuple[list[str], Path]:
+        """The patrol's command line; with ``feed``, its items also go to a JSON Lines
+        file (which keeps its listings in the crawl's process: see
+        :mod:`pipelines.listing_process`)."""
         self.runs += 1
-        feed = self.root / f"items-{self.runs}.jsonl"
+        path = self.root / f"items-{self.runs}.jsonl"
+        feeds = ["-s", "FEEDS=" + json.dumps({path.as_uri(): {"format": "jsonlines"}})]
         argv = [
             sys.executable,
             "-m",
@@ -75,18 +81,19 @@ class PatrolHome:
             "PATROL_RETRY_BACKOFF_BASE=0.05",
             "-s",
             "PATROL_RETRY_BACKOFF_MAX=0.5",
-            "-s",
-            "FEEDS=" + json.dumps({feed.as_uri(): {"format": "jsonlines"}}),
+            *(feeds if feed else []),
             *extra,
         ]
-        return argv, feed
+        return argv, path
 
-    def patrol(self, site: str, base_url: str, *extra: str, timeout: float = 120) -> PatrolResult:
-        argv, feed = self.command(site, base_url, *extra)
+    def patrol(
+        self, site: str, base_url: str, *extra: str, timeout: float = 120, feed: bool = True
+    ) -> PatrolResult:
+        argv, path = self.command(site, base_url, *extra, feed=feed)
         proc = subprocess.run(
             argv, env=self.env, cwd=self.root, capture_output=True, text=True, timeout=timeout
         )
-        return self.result(proc.returncode, proc.stdout, proc.stderr, feed)
+        return self.result(proc.returncode, proc.stdout, proc.stderr, path)
 
     def result(self, returncode: int, stdout: str, stderr: str, feed: Path) -> PatrolResult:
         lines = [line for line in stdout.splitlines() if line.startswith("{")]
