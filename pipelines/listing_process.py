@@ -156,6 +156,7 @@ class ListingProcessPipeline:
 
     def _take_counts(self, stats: dict[str, Any], marketplaces: set[str]) -> None:
         crawl_stats = self.crawler.stats
+        crawl_stats.inc_value("patrol/listing_process_answers")
         for key, value in stats.items():
             crawl_stats.inc_value(key, value)
         if marketplaces:
@@ -165,15 +166,13 @@ class ListingProcessPipeline:
         """Pages the child will not store: read them here, through the crawl's pipelines."""
         self.crawler.stats.inc_value("patrol/listing_process_returned", len(pages))
         spider: Any = self.crawler.spider
-        loop = asyncio.get_running_loop() if loop_running() else None
+        loop = asyncio.get_running_loop()  # called back from the crawl's loop
         for page in pages:
             try:
                 listing = spider.read_listing(spider._decoded(response_of(page)), page[6])
             except Exception:
                 self.crawler.stats.inc_value("spider_exceptions/count")
                 logger.exception("could not read listing page %s", page[2])
-                continue
-            if loop is None:
                 continue
             task = loop.create_task(self._through_pipelines(listing))
             self._in_process.add(task)
@@ -185,6 +184,7 @@ class ListingProcessPipeline:
             await self.crawler.engine.scraper.itemproc.process_item_async(item)
         except DropItem as exc:
             stats.inc_value("item_dropped_count")
+            stats.inc_value(f"item_dropped_reasons_count/{type(exc).__name__}")
             logger.warning("Dropped: %s", exc)
         except Exception:
             logger.exception("Error processing %s", getattr(item, "url", item))

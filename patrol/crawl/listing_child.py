@@ -11,18 +11,22 @@ scraper and core stats would (``item_scraped_count``, ``item_dropped_count``).
 Its settings differ from the patrol's in three ways: it screens in its own process (no
 screening child of its own), it starts no listing process, and it never marks listings
 gone — that is the patrol's to decide at its end, from the whole crawl's stats. The store
-here writes in this process's one thread (its pipelines see no running reactor), and a
-frame is answered only once the store's buffer is empty: everything up to it committed.
+here writes in this process's one thread (its pipelines see no running reactor), between
+frames only, when its batch is full or its interval is up; a frame is answered right
+after the write that committed it (and everything before it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import math
 import os
 import signal
 import sys
+import time
 from typing import IO, Any
 
 from patrol.childproc import read_frame, write_frame
@@ -70,6 +74,14 @@ class _ListingReader:
         self.store: Any = next(
             (p for p in self.pipelines.middlewares if isinstance(p, StorePipeline)), None
         )
+        self._last_commit = time.monotonic()
+        if self.store is not None:
+            # the store writes between frames only (commit_if_due), never part-way through
+            # one, so that an answer covers whole frames: what it keeps, its limits say
+            self._limits = self.store.config
+            self.store.config = dataclasses.replace(
+                self._limits, batch_size=sys.maxsize, flush_interval=math.inf
+            )
 
     async def open(self, run_id: int | None) -> None:
         await self.pipelines.open_spider_async()
@@ -98,8 +110,22 @@ class _ListingReader:
             else:
                 self.stats.inc_value("item_scraped_count")
 
-    def all_stored(self) -> bool:
-        return self.store is None or not self.store.buffer
+    def commit_if_due(self) -> bool:
+        """Write the store's buffer if its batch is full or its interval is up, as the
+        store would; True when nothing read is left unwritten."""
+        if self.store is None:
+            return True
+        buffer = self.store.buffer
+        if buffer and (
+            len(buffer) >= self._limits.batch_size
+            or time.monotonic() - self._last_commit >= self._limits.flush_interval
+        ):
+            self._last_commit = time.monotonic()
+            self.store.flush()  # a database error keeps the batch for the next try
+        return not self.store.buffer
+
+    def marketplaces(self) -> list[str]:
+        return sorted(self.store.marketplaces) if self.store is not None else []
 
     def counted(self) -> dict[str, Any]:
         """The counters since the last call (then they start again from nothing)."""
@@ -111,14 +137,13 @@ class _ListingReader:
         self.stats.clear_stats()
         return counts
 
-    async def close(self) -> set[str]:
+    async def close(self) -> None:
         from scrapy import signals
 
         await self.pipelines.close_spider_async()
         self.crawler.signals.send_catch_log(
             signals.spider_closed, spider=self.spider, reason="finished"
         )
-        return set(self.store.marketplaces) if self.store is not None else set()
 
 
 def serve() -> None:
@@ -147,16 +172,21 @@ async def _serve(questions: IO[bytes], answers: IO[bytes]) -> None:
         return
     write_frame(answers, ("ready", os.getpid()))
     seq = 0
+    opened = False
     while (message := read_frame(questions)) is not None:
         kind = message[0]
         if kind == "open":
             await reader.open(message[1])
+            opened = True
         elif kind == "pages":
             seq = message[1]
             await reader.read(message[2])
-            if reader.all_stored():
-                write_frame(answers, ("done", seq, reader.counted()))
+            if reader.commit_if_due():
+                write_frame(answers, ("done", seq, reader.counted(), reader.marketplaces()))
         elif kind == "finish":
-            marketplaces = await reader.close()
-            write_frame(answers, ("finished", seq, reader.counted(), sorted(marketplaces)))
+            await reader.close()
+            write_frame(answers, ("finished", seq, reader.counted(), reader.marketplaces()))
             return
+    if opened:  # the patrol died (or gave up on us): store what was read all the same
+        logger.warning("the patrol went away: storing the listings read so far")
+        await reader.close()

@@ -16,16 +16,18 @@ The protocol (frames of :mod:`patrol.childproc`, over the child's stdin and stdo
   builds its spider and pipelines and answers ``("ready", pid)`` or
   ``("failed", kind, message)``. Then ``("open", run_id)``, then ``("pages", seq,
   [page, …])`` frames, then ``("finish",)``.
-* child → parent: ``("done", seq, stats)`` once every page up to frame ``seq`` has been
-  through the pipelines *and committed* by the store (``stats``: the counters since the
-  last answer, added to the crawl's own), and at the end ``("finished", seq, stats,
-  marketplaces)`` once its pipelines are closed.
+* child → parent: ``("done", seq, stats, marketplaces)`` right after the store's write
+  that committed every page up to frame ``seq`` (``stats``: the counters since the last
+  answer, added to the crawl's own; ``marketplaces``: those it has stored listings of,
+  for the mark-gone rule), and at the end ``("finished", seq, stats, marketplaces)`` once
+  its pipelines are closed.
 
 The parent keeps every page until the child has said it is stored. Should the child die
 or stall (no answer within ``answer_timeout`` while pages wait), the pages it had not
-answered for are handed back (``on_lost``) to be read in the crawl's process, as are pages
-beyond ``max_pending`` while the child is behind, so no listing is lost and the crawl
-never waits on the child — except once, at its end (:meth:`ListingProcess.finish`).
+answered for are handed back (``on_lost``) to be read in the crawl's process, so no
+listing is lost; pages beyond ``max_pending`` while the child is behind are read there
+at once. The crawl never waits on the child — except once, at its end
+(:meth:`ListingProcess.finish`), which blocks the loop: the crawl is over by then.
 """
 
 from __future__ import annotations
@@ -86,10 +88,11 @@ class _Frame:
 class ListingProcess:
     """The parent's side: :meth:`take` pages, :meth:`finish` at the end.
 
-    ``on_report(stats, marketplaces)`` takes in what the child counted (and, at the end,
-    which marketplaces it stored listings of); ``on_lost(pages)`` gets the pages the child
-    will not store — at most once, when it is lost, and for each page refused while it
-    is behind.
+    ``on_report(stats, marketplaces)`` takes in what the child counted since its last
+    answer, and which marketplaces it has stored listings of; ``on_lost(pages)`` gets the
+    pages the child will not store, once, when it is lost. A page :meth:`take` refuses
+    (the child is lost, finished, or ``max_pending`` pages behind) is the caller's to
+    read.
     """
 
     def __init__(
@@ -124,7 +127,8 @@ class ListingProcess:
         self._watchdog: asyncio.TimerHandle | None = None
         self._writing = False
         self.lost: str | None = None
-        self.finished = False
+        self.finished = False  # told to finish: no more pages taken
+        self._done = False  # its last answer has come
         with contextlib.suppress(OSError, AttributeError):  # Linux only; a bigger pipe
             fcntl.fcntl(self._in, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
         os.set_blocking(self._in, False)
@@ -281,8 +285,6 @@ class ListingProcess:
 
     # -- answers ------------------------------------------------------------------------
 
-    _done = False  # the child's last answer has come
-
     def _on_readable(self) -> None:
         self._read_answers()
 
@@ -309,17 +311,14 @@ class ListingProcess:
         return True
 
     def _answer(self, message: tuple[Any, ...]) -> None:
-        kind, seq, stats = message[:3]
+        kind, seq, stats, marketplaces = message
+        if kind not in ("done", "finished"):
+            raise ValueError(f"not an answer of ours: {kind!r}")
         while self._unanswered and self._unanswered[0].seq <= seq:
             self._pending -= len(self._unanswered.popleft().pages)
         self._last_answer = time.monotonic()
-        if kind == "finished":
-            self._done = True
-            self._on_report(stats, set(message[3]))
-        elif kind == "done":
-            self._on_report(stats, set())
-        else:
-            raise ValueError(f"not an answer of ours: {kind!r}")
+        self._done = kind == "finished"
+        self._on_report(stats, set(marketplaces))
 
     # -- losing it ----------------------------------------------------------------------
 
@@ -358,7 +357,7 @@ class ListingProcess:
         if kill:
             with contextlib.suppress(OSError):
                 self._proc.kill()
-        close_pipes(self._proc)
+        self._close()  # reaped, its last words relayed
         pages = [page for frame in self._unanswered for page in frame.pages]
         pages += self._collecting
         self._unanswered.clear()

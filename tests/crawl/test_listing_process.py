@@ -9,12 +9,14 @@ in the crawl's process — and stay so when the child dies part-way.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import psutil
 import pytest
 from scrapy.settings import Settings
 from sqlalchemy import select
@@ -70,7 +72,8 @@ def _stored(home: PatrolHome) -> dict[str, tuple[Any, ...]]:
 
 def _patrol(home: PatrolHome, base_url: str, *, listing_process: bool) -> Any:
     switch = f"PATROL_LISTING_PROCESS={listing_process}"
-    result = home.patrol("taoji", base_url, "-s", switch, feed=False)
+    batches = "PATROL_STORE_BATCH_SIZE=25"  # the child answers as it goes, batch by batch
+    result = home.patrol("taoji", base_url, "-s", switch, "-s", batches, feed=False)
     assert result.returncode == 0, result.stderr[-3000:]
     told = "listing pages read in process" in result.stderr
     assert told is listing_process, result.stderr[-3000:]
@@ -97,6 +100,9 @@ def test_listing_process_stores_what_the_crawls_process_does(tmp_path: Path) -> 
     evening_ids = {t["id"] for t in ground_truth("taoji", SEED, LISTINGS, hour=20.0)}
     assert evening["patrol/listings_gone"] == len(morning_ids - evening_ids) > 0
     assert by_child[0].stats["patrol/flagged"] > 0
+    # an answer after each batch it stored (at a frame's end: 25 listings or more), and
+    # one at the end; not only at the end
+    assert by_child[0].stats["patrol/listing_process_answers"] >= len(morning_ids) // 48
 
     stored = _stored(there)
     assert stored == _stored(here)
@@ -128,11 +134,33 @@ def test_pages_of_a_lost_listing_process_are_read_in_the_crawl(tmp_path: Path) -
     assert 0 < returned < len(truth)  # the child had stored some before it died
     assert stats["finish_reason"] == "finished"
     assert stats["patrol/listings"] == len(truth)
-    # stored by the child but not yet answered for when it died: stored again here, unchanged
-    assert stats["patrol/listings_new"] + stats.get("patrol/listings_unchanged", 0) == len(truth)
-    assert stats.get("patrol/listings_changed", 0) == 0
+    # the child answers right after each write: nothing it stored is stored again here
+    assert stats["patrol/listings_new"] == len(truth)
+    assert stats.get("patrol/listings_unchanged", 0) == 0
     rows = home.listing_rows("taoji")
     assert sorted(row.listing_id for row in rows) == sorted(truth)
+
+
+def test_a_listing_process_outliving_its_patrol_stores_what_it_read(tmp_path: Path) -> None:
+    """The patrol SIGKILLed after 60 pages, long before its store's first batch of 1,000:
+    its listing process stores the pages it had been sent before it leaves."""
+    home = PatrolHome(tmp_path)
+    with serve_marketplaces(sites=("taoji",), seed=SEED, listings=LISTINGS, hour=6.0) as fx:
+        crawl = ["-m", "tests.crawl.listing_process_crawl", fx.base_url("taoji"), "0", "60"]
+        proc = subprocess.run(
+            [sys.executable, *crawl],
+            env=home.env,
+            cwd=home.root,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+        child = psutil.Process(json.loads(proc.stdout.splitlines()[-1])["listing_process"])
+        child.wait(timeout=60)
+    stored = {row.listing_id for row in home.listing_rows("taoji")}
+    truth = {t["id"] for t in ground_truth("taoji", SEED, LISTINGS, hour=6.0)}
+    assert len(stored) >= 60 and stored <= truth
 
 
 def _spider(**attributes: Any) -> Any:
