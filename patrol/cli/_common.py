@@ -56,6 +56,8 @@ _LEAD_FILTER_PARAMS = (
     "overdue",
     "min_score",
     "case_id",
+    "brand",
+    "rule",
     "limit",
 )
 
@@ -253,6 +255,10 @@ def lead_filter_options(*, default_limit: int | None = None) -> Callable[[F], F]
         click.option("--overdue", is_flag=True, help="Only open leads past their deadline."),
         click.option("--min-score", type=Number(), help="Only leads scoring at least this."),
         click.option("--case", "case_id", type=ID, help="Only leads of this case."),
+        click.option(
+            "--brand", help="Only leads whose current verdict has a hit on this brand id."
+        ),
+        click.option("--rule", help="Only leads whose current verdict has a hit of this rule id."),
         click.option(
             "--limit",
             type=LIMIT,

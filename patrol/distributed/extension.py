@@ -26,7 +26,7 @@ import redis
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 
-from patrol.distributed.config import DistributedConfig, redis_params
+from patrol.distributed.config import DistributedConfig, hide_password, redis_params
 from patrol.distributed.frontier import Frontier
 from patrol.errors import PatrolError
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from patrol.distributed.scheduler import PatrolScheduler
 
-__all__ = ["REDIS_LOST", "DistributedPatrol", "SeedOnceMiddleware", "safe_url"]
+__all__ = ["REDIS_LOST", "DistributedPatrol", "SeedOnceMiddleware"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +49,6 @@ class _Store(Protocol):
     def has_unstored_items(self) -> bool: ...
 
     def flush_when_idle(self) -> None: ...
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    head, at, tail = url.rpartition("@")
-    if not at:
-        return url
-    scheme, _, _ = head.partition("://")
-    return f"{scheme}://***@{tail}"
 
 
 class DistributedPatrol:
@@ -96,7 +87,7 @@ class DistributedPatrol:
             )  # fmt: skip
         except redis.RedisError as exc:
             raise PatrolError(
-                f"cannot reach Redis at {safe_url(config.redis_url)} (PATROL_REDIS_URL): {exc}"
+                f"cannot reach Redis at {hide_password(config.redis_url)} (PATROL_REDIS_URL): {exc}"
             ) from None
         logger.info(
             "worker %s joined patrol %s of %s", frontier.worker_id, frontier.keys.patrol_id, site
@@ -297,7 +288,7 @@ class DistributedPatrol:
             "lost Redis at %s (%s): stopping this worker of patrol %s; its unfinished "
             "requests stay leased in Redis and are fetched again when a worker serves the "
             "patrol once Redis is back",
-            safe_url(self.config.redis_url),
+            hide_password(self.config.redis_url),
             str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
             self.patrol_id,
         )

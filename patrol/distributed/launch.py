@@ -77,8 +77,7 @@ def prepare_patrol(site: str, settings: dict[str, Any]) -> tuple[str, bool]:
     import redis
 
     from patrol.crawl.runner import patrol_settings
-    from patrol.distributed.config import DistributedConfig, redis_params
-    from patrol.distributed.extension import safe_url
+    from patrol.distributed.config import DistributedConfig, hide_password, redis_params
     from patrol.distributed.frontier import Frontier, FrontierKeys, new_patrol_id
 
     config = DistributedConfig.from_settings(patrol_settings(settings))
@@ -108,7 +107,7 @@ def prepare_patrol(site: str, settings: dict[str, Any]) -> tuple[str, bool]:
         return patrol_id, frontier.meta("seed_owner") is not None
     except redis.RedisError as exc:
         raise PatrolError(
-            f"cannot reach Redis at {safe_url(config.redis_url)} (PATROL_REDIS_URL): {exc}"
+            f"cannot reach Redis at {hide_password(config.redis_url)} (PATROL_REDIS_URL): {exc}"
         ) from None
     finally:
         server.close()

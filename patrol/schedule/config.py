@@ -22,6 +22,7 @@ from typing import Any
 
 from patrol.crawl.yamlmarks import MarkedYaml, YamlSyntaxError, load_marked_yaml
 from patrol.errors import PatrolError
+from patrol.textfiles import NotUtf8Error, read_utf8
 
 __all__ = [
     "DEFAULT_PATROL_COMMAND",
@@ -274,8 +275,10 @@ def _fill(command: tuple[str, ...], values: dict[str, str]) -> tuple[str, ...]:
 def load_schedule(path: Path) -> ScheduleConfig:
     """Read and validate ``path``; raise :class:`ScheduleError` naming file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_utf8(path)
+    except NotUtf8Error as exc:
+        raise ScheduleError(f"{path}:{exc.line}: cannot read schedule: {exc}") from None
+    except OSError as exc:
         raise ScheduleError(f"{path}: cannot read schedule: {exc}") from None
     try:
         doc = load_marked_yaml(text, path)

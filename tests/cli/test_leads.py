@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from patrol.db import Database
 from patrol.db.models import Lead, LeadEvent
+from patrol.db.store import ListingStore
 from tests.cli.invoke import Invoke
 from tests.cli.seed import seed_world
+from tests.db.fixtures import make_listing, make_verdict
 
 
 def _events(db: Database, lead_id: int) -> list[tuple[str, str, str | None, str | None]]:
@@ -34,6 +36,22 @@ def test_list_filters_and_show_explains(db: Database, patrol: Invoke) -> None:
     assert result.exit_code == 0, result.output
     for expected in ("Lead #", "brand.nike", "exact: nike", "trademark US 123", "flagged", "s1"):
         assert expected in result.output
+
+
+def test_list_filters_by_the_brand_and_rule_of_the_current_verdict(
+    db: Database, patrol: Invoke
+) -> None:
+    seed_world(db)
+    adidas = make_listing("5", marketplace="taoji", shop_id="s3")
+    adidas.verdict = make_verdict(0.9, brand="adidas")
+    ListingStore(db).store([adidas])
+    for option, value in (("--brand", "adidas"), ("--rule", "brand.adidas")):
+        result = patrol("leads", "list", option, value)
+        assert result.exit_code == 0, result.output
+        assert "1 lead(s)" in result.output and "Listing 5" in result.output
+    result = patrol("leads", "list", "--brand", "nike", "--site", "taoji")
+    assert "Listing 1" in result.output and "Listing 5" not in result.output
+    assert "0 lead(s)" in patrol("leads", "list", "--rule", "brand.puma").output
 
 
 def test_a_lead_moves_through_the_workflow_with_the_actor_recorded(

@@ -197,6 +197,8 @@ def test_finite_numbers_still_filter(db: Database, patrol: Invoke) -> None:
         (["leads", "list", "--site", ""], "--site"),
         (["leads", "list", "--shop", ""], "--shop"),
         (["leads", "list", "--assignee", ""], "--assignee"),
+        (["leads", "list", "--brand", ""], "--brand"),
+        (["leads", "list", "--rule", ""], "--rule"),
         (["leads", "assign", "{lead}", "--to", "li", "--due", ""], "--due"),
         (["leads", "assign", "{lead}", "--to", ""], "--to"),
         (["leads", "move", "{lead}", "triaged", "--actor", ""], "--actor"),

@@ -9,6 +9,7 @@ import pytest
 from patrol.crawl.profile import ProfileError, load_profile
 from patrol.errors import PatrolError
 from patrol.marketplaces.faults import load_faults
+from patrol.schedule.config import ScheduleError, load_schedule
 from patrol.screening.loader import read_rulebook
 from patrol.textfiles import NotUtf8Error, decode_utf8
 
@@ -59,3 +60,11 @@ def test_a_gbk_faults_file_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(PatrolError) as caught:
         load_faults(str(path))
     assert f"{path}:2: cannot read faults file: byte 0xc4 at column 3" in str(caught.value)
+
+
+def test_a_gbk_schedule_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "schedule.yaml"
+    path.write_bytes(b"jobs:\n" + GBK)
+    with pytest.raises(ScheduleError) as caught:
+        load_schedule(path)
+    assert str(caught.value).startswith(f"{path}:2: cannot read schedule: byte 0xc4 at column 3")

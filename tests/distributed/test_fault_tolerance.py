@@ -76,10 +76,11 @@ def test_unreachable_redis_is_one_clear_error(cluster: Cluster) -> None:
         started = time.monotonic()
         code, _, err = cluster.run(
             "crawl", "taoji", "--base-url", fx.base_url("taoji"), "--workers", "2",
-            timeout=120, PATROL_REDIS_URL=url,
+            timeout=120, PATROL_REDIS_URL=f"{url}?password=secret",
         )  # fmt: skip
     assert code == 2
-    assert f"Error: cannot reach Redis at {url}" in err
+    assert f"Error: cannot reach Redis at {url}?password=***" in err
+    assert "secret" not in err
     assert "Traceback" not in err
     assert time.monotonic() - started < 60
 
