@@ -15,9 +15,10 @@ from patrol.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     end_session,
+    forgive_attempt,
     login_throttle,
     new_token,
-    record_failure,
+    record_attempt,
     start_session,
     tokens_match,
 )
@@ -46,9 +47,13 @@ async def login_page(request: Request) -> Response:
 
 def _sign_in(console: Console, request: Request, name: str, password: str, target: str) -> Response:
     client = request.client.host if request.client else None
-    with console.database.sessions.begin() as db:
-        throttle = login_throttle(db, name, client, console.config)
+    sessions = console.database.sessions
+    with sessions.begin() as db:  # counted as a failure until the password proves right
+        attempt = record_attempt(db, name, client, console.config)
+    with sessions.begin() as db:
+        throttle = login_throttle(db, name, client, console.config, attempt)
         if throttle.blocked:
+            forgive_attempt(db, attempt)  # refused unchecked: it guessed nothing
             logger.warning("sign-in paused for %r from %s (too many failures)", name, client)
             minutes = max(1, round(throttle.retry_after / 60))
             response = _login_form(
@@ -62,9 +67,9 @@ def _sign_in(console: Console, request: Request, name: str, password: str, targe
             return response
         user = check_password(db, name, password)
         if user is None:
-            record_failure(db, name, client, console.config)
             logger.info("failed sign-in for %r from %s", name, client)
             return _login_form(console, request, target, "Wrong name or password.", 401)
+        forgive_attempt(db, attempt)
         token = start_session(db, user, console.config, client)
     logger.info("%s signed in from %s", user.name, client)
     response = RedirectResponse(target, status_code=303)

@@ -19,7 +19,12 @@ altered, or carried over from another session) is dropped unread.
 Guessing: each wrong password is recorded with its login name and client address; past
 ``login_attempts`` failures for a name (or four times as many from one address) within
 ``login_window``, sign-in is refused with 429 until the window has moved on, whether the
-next password is right or not.
+next password is right or not. A try is written down as a failure *before* its password is
+checked (``record_attempt``, committed at once) and forgiven only if the password proves
+right: checking an Argon2 hash takes long enough for many guesses sent together to all
+read "no failures yet" and all be tried, so counting afterwards would let them through.
+Counted first, the k-th try to be committed sees at least k tries, so at most
+``login_attempts`` are ever checked within a window, on every database.
 """
 
 from __future__ import annotations
@@ -45,11 +50,12 @@ __all__ = [
     "Throttle",
     "end_session",
     "find_session",
+    "forgive_attempt",
     "login_throttle",
     "needs_touch",
     "new_token",
     "read_flash",
-    "record_failure",
+    "record_attempt",
     "session_flash_key",
     "sign_flash",
     "start_session",
@@ -175,15 +181,36 @@ class Throttle:
     retry_after: int  # seconds until a sign-in may be tried again
 
 
+def record_attempt(session: Session, name: str, client: str | None, web: WebConfig) -> int:
+    """Write a sign-in try down as a failure (commit it before checking the password)."""
+    now = utcnow()
+    attempt = LoginFailure(name=_login_name(name), client=client, at=now)
+    session.add(attempt)
+    session.flush()
+    _forget_old_failures(session, now, web)
+    return attempt.id
+
+
+def forgive_attempt(session: Session, attempt: int) -> None:
+    """The try was refused unchecked, or its password was right: it is no failure."""
+    session.execute(delete(LoginFailure).where(LoginFailure.id == attempt))
+
+
 def login_throttle(
-    session: Session, name: str, client: str | None, web: WebConfig, now: datetime | None = None
+    session: Session,
+    name: str,
+    client: str | None,
+    web: WebConfig,
+    attempt: int,
+    now: datetime | None = None,
 ) -> Throttle:
-    """Whether sign-in for this name (or from this address) is paused, and for how long."""
+    """Whether this try (already recorded as ``attempt``) must wait, and for how long."""
     now = now or utcnow()
     since = now - web.login_window
-    name = name.strip().lower()
-    by_name = _failures(session, LoginFailure.name == name, since)
-    by_client = _failures(session, LoginFailure.client == client, since) if client else (0, None)
+    by_name = _failures(session, LoginFailure.name == _login_name(name), since, attempt)
+    by_client = (
+        _failures(session, LoginFailure.client == client, since, attempt) if client else (0, None)
+    )
     oldest: datetime | None = None
     if by_name[0] >= web.login_attempts:
         oldest = by_name[1]
@@ -195,19 +222,25 @@ def login_throttle(
     return Throttle(True, max(1, int(wait) + 1))
 
 
-def _failures(session: Session, condition: object, since: datetime) -> tuple[int, datetime | None]:
+def _failures(
+    session: Session, condition: object, since: datetime, attempt: int
+) -> tuple[int, datetime | None]:
+    """Failures in the window other than this very try (tries being checked count too)."""
     count, oldest = session.execute(
         select(func.count(), func.min(LoginFailure.at)).where(
             condition,  # type: ignore[arg-type]
             LoginFailure.at >= since,
+            LoginFailure.id != attempt,
         )
     ).one()
     return int(count), oldest
 
 
-def record_failure(session: Session, name: str, client: str | None, web: WebConfig) -> None:
-    now = utcnow()
-    session.add(LoginFailure(name=name.strip().lower()[:100], client=client, at=now))
+def _login_name(name: str) -> str:
+    return name.strip().lower()[:100]
+
+
+def _forget_old_failures(session: Session, now: datetime, web: WebConfig) -> None:
     # keep the table small: failures older than the window decide nothing
     session.execute(
         delete(LoginFailure).where(

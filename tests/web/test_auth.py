@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -77,6 +79,37 @@ def test_wrong_passwords_are_rate_limited(db_url: str, accounts: dict[str, str])
         assert int(paused.headers["retry-after"]) > 60
         assert "Too many failed sign-ins" in paused.text
         assert sign_in(client, "li").status_code == 303  # other accounts are not locked out
+
+
+def test_guesses_sent_at_once_meet_the_same_brake(db_url: str, accounts: dict[str, str]) -> None:
+    """Wrong passwords sent together: no more than ``login_attempts`` are even tried.
+
+    Each try is counted before its password is checked, so guesses that arrive while
+    others are still being hashed cannot all slip under the brake.
+    """
+    attempts, guesses = 3, 16
+    web = WebConfig.from_env(database_url=db_url, login_attempts=attempts, threads=8)
+    with console_server(web) as server:
+        clients = [server.client() for _ in range(guesses)]
+        forms = [client.get("/login") for client in clients]  # each its own CSRF token
+        start = threading.Barrier(guesses)
+
+        def guess(index: int) -> int:
+            client = clients[index]
+            data = {"name": "wang", "password": f"guess {index}", "next": "/"}
+            data["csrf_token"] = csrf_of(forms[index].text)
+            start.wait()
+            return client.post("/login", data=data).status_code
+
+        with ThreadPoolExecutor(max_workers=guesses) as pool:
+            statuses = list(pool.map(guess, range(guesses)))
+        for client in clients:
+            client.close()
+        assert set(statuses) <= {401, 429}
+        assert 1 <= statuses.count(401) <= attempts, statuses
+        with server.client() as client:
+            assert sign_in(client, "wang").status_code == 429  # paused, right password or not
+            assert sign_in(client, "li").status_code == 303
 
 
 def test_a_session_ends_when_it_idles(db_url: str, accounts: dict[str, str]) -> None:
